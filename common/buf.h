@@ -1,0 +1,62 @@
+/*
+ * buf.h - growable byte buffer with a hard cap, and varint helpers.
+ *
+ * Invariants: b->data is NULL only while b->cap == 0; b->len <= b->cap;
+ * a buffer never grows past b->limit bytes (BUF_LIMIT_DEFAULT unless
+ * buf_init_limit says otherwise), so a hostile input cannot make it eat
+ * all memory: the append fails with LEDE_ENOMEM instead.
+ */
+#ifndef LEDE_BUF_H
+#define LEDE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "err.h"
+
+#define BUF_LIMIT_DEFAULT ((size_t)1 << 31)   /* 2 GiB */
+
+typedef struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	size_t limit;
+} buf;
+
+void buf_init(buf *b);                      /* empty, default limit */
+void buf_init_limit(buf *b, size_t limit);
+void buf_release(buf *b);                   /* frees data; b is empty again */
+static inline void buf_clear(buf *b) { b->len = 0; }
+
+int buf_reserve(buf *b, size_t extra) LEDE_WUR;   /* room for extra more */
+int buf_add(buf *b, const void *p, size_t n) LEDE_WUR;
+int buf_addc(buf *b, uint8_t c) LEDE_WUR;
+int buf_adds(buf *b, const char *s) LEDE_WUR;     /* no NUL appended */
+int buf_add_varint(buf *b, uint64_t v) LEDE_WUR;  /* LEB128, <= 10 bytes */
+int buf_add_u32be(buf *b, uint32_t v) LEDE_WUR;
+/* Append a NUL without counting it in len (for C-string use). */
+int buf_nul(buf *b) LEDE_WUR;
+
+/*
+ * Read a LEB128 varint from [*p, end). On success advances *p and returns
+ * 0; returns LEDE_ECORRUPT if it runs past end or over 10 bytes.
+ */
+int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v) LEDE_WUR;
+/* Same, but fails with LEDE_ECORRUPT if the value exceeds UINT32_MAX. */
+int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v) LEDE_WUR;
+size_t varint_put(uint8_t *out, uint64_t v);  /* out has >= 10 bytes */
+
+static inline void u32be_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline uint32_t u32be_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* 64-bit non-cryptographic hash of n bytes (content hashes, tables). */
+uint64_t hash64(const void *p, size_t n, uint64_t seed);
+
+#endif

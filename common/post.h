@@ -1,0 +1,128 @@
+/*
+ * post.h - the postings codec: blocks of docids and term frequencies,
+ * position lists, and the per-term record with its block directory.
+ *
+ * Pure functions over bytes: no LMDB here (ix.h places these values under
+ * their keys). Every decoder bounds-checks its input and returns
+ * LEDE_ECORRUPT rather than read past the end: the bytes come from disk.
+ *
+ * Byte layouts (all integers little-endian bit order inside bit-packed
+ * arrays; "varint" is LEB128 as in buf.h):
+ *
+ * Postings block (value under key  termkey 0x00 u32be(first docid)):
+ *     u8  n        documents in the block, 1..POST_BLOCK_MAX
+ *     u8  wd       bit width of the n-1 docid gaps minus one, 0..32
+ *     u8  wt       bit width of the n tf-1 values, 0..32
+ *     bytes        (n-1) values docid[i]-docid[i-1]-1, i = 1..n-1,
+ *                  bit-packed LSB first at width wd, padded to a byte
+ *     bytes        n values tf[i]-1, bit-packed at width wt, padded
+ *   docid[0] is not stored: the key holds it. A block whose tfs are all 1
+ *   spends no byte on them (wt = 0).
+ *
+ * Positions block (value under the same key in the positions DBI):
+ *     u8  codec    0 = varint deltas (the only one so far)
+ *     then for each document of the postings block in order, tf[i]
+ *     varints: the first position, then each gap to the previous one
+ *     (gaps >= 1: positions strictly increase within a document).
+ *
+ * Term record (value under key  termkey 0x00, sorting just before the
+ * term's blocks so that one cursor seek finds the record and then walks
+ * the blocks):
+ *     varint df        live documents that contain the term
+ *     varint nblocks
+ *     nblocks directory entries, in docid order:
+ *        varint first - prev_last   (prev_last = 0 before the first
+ *                                    entry; docids start at 1)
+ *        varint last - first
+ *        u8     n - 1               documents in the block
+ *        u8     npairs              1..POST_MAX_PAIRS
+ *        npairs x (varint tf, varint len)   competitive pairs
+ *   The competitive pairs are the block's Pareto frontier of (tf, doc
+ *   length): no document of the block has tf' >= tf and len' <= len with
+ *   one of them strict, for a pair not listed or dominated by a listed
+ *   one. So max over pairs of tf/(tf + k1*(1-b+b*len/avgdl)) bounds the
+ *   block's BM25 term weight for every k1, b and avgdl. Pairs are sorted
+ *   by tf ascending (len then ascends too). Frontiers longer than
+ *   POST_MAX_PAIRS are shrunk by replacing neighbours (tf_a,len_a),
+ *   (tf_b,len_b) with (tf_b, len_a), which dominates both: still a bound.
+ */
+#ifndef LEDE_POST_H
+#define LEDE_POST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "err.h"
+
+#define POST_BLOCK_MAX 128
+#define POST_MAX_PAIRS 4
+/* Largest encoded block: 3 header bytes + two arrays at 32 bits. */
+#define POST_BLOCK_BYTES_MAX (3 + 2 * 4 * POST_BLOCK_MAX)
+
+typedef struct post_pair {
+	uint32_t tf;
+	uint32_t len;
+} post_pair;
+
+typedef struct post_dirent {
+	uint32_t first;          /* first docid of the block (also in key) */
+	uint32_t last;           /* last docid */
+	uint32_t n;              /* documents, 1..POST_BLOCK_MAX */
+	uint32_t npairs;         /* 1..POST_MAX_PAIRS */
+	post_pair pairs[POST_MAX_PAIRS];
+} post_dirent;
+
+/* Encode n (1..POST_BLOCK_MAX) postings: docids strictly ascending,
+ * tfs >= 1. Appends to out. LEDE_EINVAL on bad input. */
+int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
+		      unsigned n, buf *out) LEDE_WUR;
+
+/* Decode a block whose key gave first. docids and tfs have room for
+ * POST_BLOCK_MAX. Sets *n. LEDE_ECORRUPT on anything malformed (length
+ * mismatch, n out of range, docid overflow). */
+int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
+		      uint32_t *docids, uint32_t *tfs, unsigned *n) LEDE_WUR;
+
+/* Encode positions of n documents; doc i has tfs[i] positions, all
+ * concatenated in pos (strictly increasing within one document). */
+int post_pos_encode(const uint32_t *pos, const uint32_t *tfs, unsigned n,
+		    buf *out) LEDE_WUR;
+
+/* Decode into pos (room for cap entries; the total must equal the sum
+ * of tfs). LEDE_ECORRUPT on a short or overlong value or non-increasing
+ * positions; LEDE_ETOOBIG if cap is too small. */
+int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,
+		    unsigned n, uint32_t *pos, size_t cap) LEDE_WUR;
+
+/* Fill e->pairs/e->npairs with the competitive (tf, len) pairs of n
+ * documents (lens[i] is doc i's length), shrunk to POST_MAX_PAIRS. */
+void post_pairs_compute(const uint32_t *tfs, const uint32_t *lens,
+			unsigned n, post_dirent *e);
+
+/* Upper bound of tf/(tf + k1*(1 - b + b*len/avgdl)) over e's pairs. */
+double post_dirent_bound(const post_dirent *e, double k1, double b,
+			 double avgdl);
+
+/* Term record: encode df and the directory (entries in docid order,
+ * non-overlapping) to out. */
+int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
+		     buf *out) LEDE_WUR;
+
+/* Decode a term record. *ents is malloc'd (caller frees), *n entries.
+ * Checks: entries in ascending non-overlapping order, first <= last,
+ * n in range, npairs in range. LEDE_ECORRUPT otherwise. */
+int post_term_decode(const uint8_t *p, size_t len, uint32_t *df,
+		     post_dirent **ents, size_t *n) LEDE_WUR;
+
+/* Only df, without the directory (cheap). */
+int post_term_df(const uint8_t *p, size_t len, uint32_t *df) LEDE_WUR;
+
+/* Bit packing, exposed for tests: pack n values at width w (0..32) to
+ * out, LSB first, padded to a byte; unpack reads exactly
+ * post_packed_bytes(n, w) bytes from p. */
+size_t post_packed_bytes(unsigned n, unsigned w);
+int post_pack(const uint32_t *v, unsigned n, unsigned w, buf *out) LEDE_WUR;
+void post_unpack(const uint8_t *p, unsigned n, unsigned w, uint32_t *v);
+unsigned post_bits(uint32_t maxval);  /* 0 for 0, else floor(log2)+1 */
+
+#endif
