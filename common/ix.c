@@ -1,0 +1,779 @@
+/*
+ * ix.c - the index on LMDB: environment, transactions, the DBIs, the
+ * document record, the length table and raw cursors. The byte layout
+ * lives in ix.h; this file owns every call into lmdb.h.
+ *
+ * Invariants: an ix owns one MDB_env and the IX_NDBI handles opened once
+ * at ix_open; an ix_txn owns one MDB_txn and frees itself on commit or
+ * abort; every value read from the map is bounds-checked before use.
+ */
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zstd.h>
+#include "ix.h"
+
+#define IX_MAP_MIN ((size_t)1 << 30)      /* first map size: 1 GiB */
+#define IX_MAX_READERS 256
+
+static const char *const dbi_names[IX_NDBI] = {
+	"meta", "post", "pos", "docs", "body", "ids", "lens"
+};
+
+struct ix {
+	MDB_env *env;
+	MDB_dbi dbi[IX_NDBI];
+	char lang[IX_LANG_MAX + 1];
+	char *path;
+	int rdonly;
+	char errmsg[256];
+};
+
+struct ix_txn {
+	ix *x;
+	MDB_txn *txn;
+	int write;
+};
+
+struct ix_blocks {
+	MDB_cursor *cur;
+	uint8_t key[IX_TERMKEY_MAX + 5];
+	size_t prefix;       /* termkey + 0x00 */
+	int started;
+};
+
+static _Thread_local char open_err[256];
+
+const char *ix_open_errmsg(void)
+{
+	return open_err[0] ? open_err : "no detail";
+}
+
+struct ix_cur {
+	MDB_cursor *cur;
+};
+
+static int lmdb_fail(ix *x, int rc, const char *what)
+{
+	snprintf(x->errmsg, sizeof(x->errmsg), "%s: %s", what,
+		 mdb_strerror(rc));
+	if (rc == MDB_MAP_FULL || rc == ENOSPC)
+		return LEDE_EFULL;
+	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND)
+		return LEDE_ECORRUPT;
+	if (rc == ENOMEM)
+		return LEDE_ENOMEM;
+	if (rc == MDB_VERSION_MISMATCH || rc == MDB_INVALID)
+		return LEDE_EVERSION;
+	return LEDE_ELMDB;
+}
+
+const char *ix_errmsg(const ix *x)
+{
+	return x->errmsg[0] ? x->errmsg : "no detail";
+}
+
+const char *ix_lang(const ix *x) { return x->lang; }
+const char *ix_path(const ix *x) { return x->path; }
+ix *ix_txn_ix(ix_txn *t) { return t->x; }
+
+static uint64_t le64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void le64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void le32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Read or create meta "schema" and "lang" in one transaction. */
+static int meta_init(ix *x, int create, const char *lang)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc, err = 0;
+	uint8_t sch[4];
+
+	rc = mdb_txn_begin(x->env, NULL, x->rdonly ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return lmdb_fail(x, rc, "cannot begin transaction");
+	for (int i = 0; i < IX_NDBI; i++) {
+		rc = mdb_dbi_open(txn, dbi_names[i],
+				  x->rdonly ? 0 : MDB_CREATE, &x->dbi[i]);
+		if (rc == MDB_NOTFOUND) {
+			snprintf(x->errmsg, sizeof(x->errmsg),
+				 "not a lede index (no '%s' table)",
+				 dbi_names[i]);
+			err = LEDE_EVERSION;
+			goto out;
+		}
+		if (rc) {
+			err = lmdb_fail(x, rc, "cannot open table");
+			goto out;
+		}
+	}
+	k.mv_data = "schema";
+	k.mv_size = 6;
+	rc = mdb_get(txn, x->dbi[IX_META], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		ix_stats st = { 0, 0, 1, 0 };
+		uint8_t sb[28];
+
+		if (!create || x->rdonly) {
+			snprintf(x->errmsg, sizeof(x->errmsg),
+				 "empty or unfinished index");
+			err = LEDE_ENOTFOUND;
+			goto out;
+		}
+		le32_put(sch, IX_SCHEMA);
+		v.mv_data = sch;
+		v.mv_size = 4;
+		rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+		if (!rc) {
+			k.mv_data = "lang";
+			k.mv_size = 4;
+			v.mv_data = (void *)lang;
+			v.mv_size = strlen(lang);
+			rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+		}
+		if (!rc) {
+			le64_put(sb, st.ndocs);
+			le64_put(sb + 8, st.sumlen);
+			le32_put(sb + 16, st.next_docid);
+			le64_put(sb + 20, st.sumtlen);
+			k.mv_data = "stats";
+			k.mv_size = 5;
+			v.mv_data = sb;
+			v.mv_size = sizeof(sb);
+			rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+		}
+		if (rc) {
+			err = lmdb_fail(x, rc, "cannot initialise index");
+			goto out;
+		}
+		snprintf(x->lang, sizeof(x->lang), "%s", lang);
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc)
+			err = lmdb_fail(x, rc, "cannot commit new index");
+		goto out;
+	}
+	if (rc) {
+		err = lmdb_fail(x, rc, "cannot read schema");
+		goto out;
+	}
+	if (v.mv_size != 4 || le32_get(v.mv_data) != IX_SCHEMA) {
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "index schema %u, this lede reads %u",
+			 v.mv_size == 4 ? le32_get(v.mv_data) : 0, IX_SCHEMA);
+		err = LEDE_EVERSION;
+		goto out;
+	}
+	k.mv_data = "lang";
+	k.mv_size = 4;
+	rc = mdb_get(txn, x->dbi[IX_META], &k, &v);
+	if (rc || v.mv_size == 0 || v.mv_size > IX_LANG_MAX) {
+		snprintf(x->errmsg, sizeof(x->errmsg), "bad language record");
+		err = LEDE_ECORRUPT;
+		goto out;
+	}
+	memcpy(x->lang, v.mv_data, v.mv_size);
+	x->lang[v.mv_size] = 0;
+	if (create && lang && strcmp(lang, x->lang) != 0) {
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "index language is %s, not %s", x->lang, lang);
+		err = LEDE_EINVAL;
+	}
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	return err;
+}
+
+int ix_open(const char *dir, int flags, const char *lang, ix **out)
+{
+	ix *x;
+	int rc, err = 0;
+	struct stat sb;
+	char file[4096];
+	size_t mapsize = IX_MAP_MIN;
+
+	*out = NULL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return LEDE_ENOMEM;
+	x->path = strdup(dir);
+	x->rdonly = !!(flags & IX_RDONLY);
+	if (!x->path) {
+		free(x);
+		return LEDE_ENOMEM;
+	}
+	if (stat(dir, &sb) != 0) {
+		if (!(flags & IX_CREATE) || errno != ENOENT) {
+			snprintf(x->errmsg, sizeof(x->errmsg), "%s",
+				 strerror(errno));
+			err = errno == ENOENT ? LEDE_ENOTFOUND : LEDE_EIO;
+			goto fail;
+		}
+		if (mkdir(dir, 0777) != 0) {
+			snprintf(x->errmsg, sizeof(x->errmsg), "%s",
+				 strerror(errno));
+			err = LEDE_EIO;
+			goto fail;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		snprintf(x->errmsg, sizeof(x->errmsg), "not a folder");
+		err = LEDE_EINVAL;
+		goto fail;
+	}
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if (stat(file, &sb) == 0) {
+		/* Map at least twice the data so a writer has room to grow. */
+		while (mapsize < (size_t)sb.st_size * 2)
+			mapsize *= 2;
+	} else if (!(flags & IX_CREATE)) {
+		snprintf(x->errmsg, sizeof(x->errmsg), "no index here");
+		err = LEDE_ENOTFOUND;
+		goto fail;
+	}
+	rc = mdb_env_create(&x->env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(x->env, IX_NDBI + 2);
+	if (!rc)
+		rc = mdb_env_set_mapsize(x->env, mapsize);
+	if (!rc)
+		rc = mdb_env_set_maxreaders(x->env, IX_MAX_READERS);
+	if (!rc)
+		rc = mdb_env_open(x->env, dir,
+				  MDB_NOTLS | (x->rdonly ? MDB_RDONLY : 0),
+				  0666);
+	if (rc) {
+		err = lmdb_fail(x, rc, "cannot open environment");
+		goto fail;
+	}
+	err = meta_init(x, !!(flags & IX_CREATE), lang ? lang : "english");
+	if (err)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	/* The handle goes away: keep its message for ix_open_errmsg(). */
+	snprintf(open_err, sizeof(open_err), "%s", x->errmsg);
+	if (x->env)
+		mdb_env_close(x->env);
+	free(x->path);
+	free(x);
+	return err;
+}
+
+void ix_close(ix *x)
+{
+	if (!x)
+		return;
+	mdb_env_close(x->env);
+	free(x->path);
+	free(x);
+}
+
+int ix_ensure_room(ix *x, uint64_t bytes)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	uint64_t used, need;
+	size_t size;
+	int rc;
+
+	rc = mdb_env_info(x->env, &info);
+	if (!rc)
+		rc = mdb_env_stat(x->env, &st);
+	if (rc)
+		return lmdb_fail(x, rc, "cannot read environment info");
+	used = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+	/* Copy-on-write needs room for the new pages and the old ones they
+	 * replace until the commit: twice the data written, plus slack. */
+	need = used + 2 * bytes + ((uint64_t)64 << 20);
+	if (need <= info.me_mapsize)
+		return 0;
+	size = info.me_mapsize;
+	while (size < need)
+		size *= 2;
+	rc = mdb_env_set_mapsize(x->env, size);
+	if (rc)
+		return lmdb_fail(x, rc, "cannot grow the map");
+	return 0;
+}
+
+int ix_begin(ix *x, int write, ix_txn **out)
+{
+	ix_txn *t;
+	int rc;
+
+	*out = NULL;
+	if (write && x->rdonly)
+		return LEDE_EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return LEDE_ENOMEM;
+	t->x = x;
+	t->write = write;
+	rc = mdb_txn_begin(x->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map: adopt its size and retry. */
+		rc = mdb_env_set_mapsize(x->env, 0);
+		if (!rc)
+			rc = mdb_txn_begin(x->env, NULL,
+					   write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	if (rc) {
+		free(t);
+		return lmdb_fail(x, rc, "cannot begin transaction");
+	}
+	*out = t;
+	return 0;
+}
+
+int ix_commit(ix_txn *t)
+{
+	int rc = mdb_txn_commit(t->txn);
+	int err = rc ? lmdb_fail(t->x, rc, "cannot commit") : 0;
+
+	free(t);
+	return err;
+}
+
+void ix_abort(ix_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,
+	   const uint8_t **v, size_t *vlen)
+{
+	MDB_val key = { klen, (void *)k }, val;
+	int rc = mdb_get(t->txn, t->x->dbi[dbi], &key, &val);
+
+	if (rc == MDB_NOTFOUND)
+		return LEDE_ENOTFOUND;
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot read");
+	*v = val.mv_data;
+	*vlen = val.mv_size;
+	return 0;
+}
+
+int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
+	   const void *v, size_t vlen, int flags)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+	int rc = mdb_put(t->txn, t->x->dbi[dbi], &key, &val,
+			 (flags & IX_APPEND) ? MDB_APPEND : 0);
+
+	return rc ? lmdb_fail(t->x, rc, "cannot write") : 0;
+}
+
+int ix_reserve(ix_txn *t, int dbi, const void *k, size_t klen,
+	       size_t vlen, int flags, uint8_t **v)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, NULL };
+	int rc = mdb_put(t->txn, t->x->dbi[dbi], &key, &val,
+			 MDB_RESERVE | ((flags & IX_APPEND) ? MDB_APPEND : 0));
+
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot write");
+	*v = val.mv_data;
+	return 0;
+}
+
+int ix_del(ix_txn *t, int dbi, const void *k, size_t klen)
+{
+	MDB_val key = { klen, (void *)k };
+	int rc = mdb_del(t->txn, t->x->dbi[dbi], &key, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		return LEDE_ENOTFOUND;
+	return rc ? lmdb_fail(t->x, rc, "cannot delete") : 0;
+}
+
+int ix_cur_open(ix_txn *t, int dbi, ix_cur **out)
+{
+	ix_cur *c = calloc(1, sizeof(*c));
+	int rc;
+
+	*out = NULL;
+	if (!c)
+		return LEDE_ENOMEM;
+	rc = mdb_cursor_open(t->txn, t->x->dbi[dbi], &c->cur);
+	if (rc) {
+		free(c);
+		return lmdb_fail(t->x, rc, "cannot open cursor");
+	}
+	*out = c;
+	return 0;
+}
+
+static int cur_get(ix_cur *c, MDB_val *key, MDB_cursor_op op,
+		   const uint8_t **k, size_t *klen,
+		   const uint8_t **v, size_t *vlen)
+{
+	MDB_val val;
+	int rc = mdb_cursor_get(c->cur, key, &val, op);
+
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc)
+		return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ?
+		       LEDE_ECORRUPT : LEDE_ELMDB;
+	if (k) {
+		*k = key->mv_data;
+		*klen = key->mv_size;
+	}
+	if (v) {
+		*v = val.mv_data;
+		*vlen = val.mv_size;
+	}
+	return 0;
+}
+
+int ix_cur_seek(ix_cur *c, const void *k, size_t klen,
+		const uint8_t **key, size_t *key_len,
+		const uint8_t **v, size_t *vlen)
+{
+	MDB_val kv = { klen, (void *)k };
+
+	if (!k)
+		return cur_get(c, &kv, MDB_FIRST, key, key_len, v, vlen);
+	return cur_get(c, &kv, MDB_SET_RANGE, key, key_len, v, vlen);
+}
+
+int ix_cur_next(ix_cur *c, const uint8_t **key, size_t *key_len,
+		const uint8_t **v, size_t *vlen)
+{
+	MDB_val kv;
+
+	return cur_get(c, &kv, MDB_NEXT, key, key_len, v, vlen);
+}
+
+int ix_cur_del(ix_cur *c)
+{
+	return mdb_cursor_del(c->cur, 0) ? LEDE_ELMDB : 0;
+}
+
+void ix_cur_close(ix_cur *c)
+{
+	if (!c)
+		return;
+	mdb_cursor_close(c->cur);
+	free(c);
+}
+
+int ix_stats_get(ix_txn *t, ix_stats *st)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc = ix_get(t, IX_META, "stats", 5, &v, &n);
+
+	if (rc)
+		return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+	if (n != 28)
+		return LEDE_ECORRUPT;
+	st->ndocs = le64_get(v);
+	st->sumlen = le64_get(v + 8);
+	st->next_docid = le32_get(v + 16);
+	st->sumtlen = le64_get(v + 20);
+	if (st->next_docid == 0 || st->ndocs >= st->next_docid)
+		return LEDE_ECORRUPT;
+	return 0;
+}
+
+int ix_stats_put(ix_txn *t, const ix_stats *st)
+{
+	uint8_t sb[28];
+
+	le64_put(sb, st->ndocs);
+	le64_put(sb + 8, st->sumlen);
+	le32_put(sb + 16, st->next_docid);
+	le64_put(sb + 20, st->sumtlen);
+	return ix_put(t, IX_META, "stats", 5, sb, sizeof(sb), 0);
+}
+
+static int get_str(const uint8_t **p, const uint8_t *end, const char **s,
+		   size_t *n)
+{
+	uint64_t len;
+
+	if (varint_get(p, end, &len) || len > (uint64_t)(end - *p))
+		return LEDE_ECORRUPT;
+	*s = (const char *)*p;
+	*n = (size_t)len;
+	*p += len;
+	return 0;
+}
+
+int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
+{
+	const uint8_t *end = p + len;
+	uint64_t date;
+
+	if (len < 10 || p[0] != IX_DOC_VERSION)
+		return LEDE_ECORRUPT;
+	d->docid = docid;
+	d->hash = le64_get(p + 2);
+	p += 10;
+	if (varint_get(&p, end, &date) || date > 99991231 ||
+	    varint_get32(&p, end, &d->len) ||
+	    varint_get32(&p, end, &d->tlen) ||
+	    get_str(&p, end, &d->id, &d->id_len) ||
+	    get_str(&p, end, &d->title, &d->title_len) ||
+	    get_str(&p, end, &d->url, &d->url_len) ||
+	    get_str(&p, end, &d->source, &d->source_len) ||
+	    get_str(&p, end, &d->tags, &d->tags_len) || p != end ||
+	    d->tlen > d->len)
+		return LEDE_ECORRUPT;
+	d->date = (int32_t)date;
+	return 0;
+}
+
+int ix_doc_get(ix_txn *t, uint32_t docid, ix_doc *d)
+{
+	uint8_t k[4];
+	const uint8_t *v;
+	size_t n;
+	int rc;
+
+	u32be_put(k, docid);
+	rc = ix_get(t, IX_DOCS, k, 4, &v, &n);
+	if (rc)
+		return rc;
+	return ix_doc_parse(v, n, docid, d);
+}
+
+size_t ix_id_key(const char *id, size_t len, uint8_t *key)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h;
+	size_t n;
+
+	if (len <= IX_ID_KEY_MAX) {
+		memcpy(key, id, len);
+		return len;
+	}
+	n = IX_ID_KEY_MAX - 17;
+	memcpy(key, id, n);
+	key[n++] = 0;
+	h = hash64(id, len, 0);
+	for (int i = 15; i >= 0; i--)
+		key[n++] = (uint8_t)hex[(h >> (4 * i)) & 15];
+	return n;
+}
+
+int ix_id_lookup(ix_txn *t, const char *id, size_t len, uint32_t *docid)
+{
+	uint8_t key[IX_ID_KEY_MAX];
+	size_t klen;
+	const uint8_t *v;
+	size_t n;
+	int rc;
+
+	if (len == 0)
+		return LEDE_ENOTFOUND;
+	klen = ix_id_key(id, len, key);
+	rc = ix_get(t, IX_IDS, key, klen, &v, &n);
+	if (rc)
+		return rc;
+	if (n != 4)
+		return LEDE_ECORRUPT;
+	*docid = u32be_get(v);
+	return 0;
+}
+
+int ix_body_get(ix_txn *t, uint32_t docid, buf *out)
+{
+	uint8_t k[4];
+	const uint8_t *v;
+	size_t n;
+	unsigned long long size;
+	int rc;
+
+	buf_clear(out);
+	u32be_put(k, docid);
+	rc = ix_get(t, IX_BODY, k, 4, &v, &n);
+	if (rc)
+		return rc;
+	if (n < 1)
+		return LEDE_ECORRUPT;
+	if (v[0] == 0) {
+		rc = buf_add(out, v + 1, n - 1);
+		return rc ? rc : buf_nul(out);
+	}
+	if (v[0] != 1)
+		return LEDE_ECORRUPT;
+	size = ZSTD_getFrameContentSize(v + 1, n - 1);
+	if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size > ((unsigned long long)1 << 31))
+		return LEDE_ECORRUPT;
+	rc = buf_reserve(out, (size_t)size + 1);
+	if (rc)
+		return rc;
+	n = ZSTD_decompress(out->data, (size_t)size, v + 1, n - 1);
+	if (ZSTD_isError(n) || n != size)
+		return LEDE_ECORRUPT;
+	out->len = n;
+	return buf_nul(out);
+}
+
+int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
+		  uint16_t *scratch)
+{
+	uint8_t k[4];
+	const uint8_t *v;
+	size_t n;
+	int rc;
+
+	u32be_put(k, chunk);
+	rc = ix_get(t, IX_LENS, k, 4, &v, &n);
+	if (rc == LEDE_ENOTFOUND) {
+		memset(scratch, 0, IX_LEN_CHUNK * sizeof(uint16_t));
+		*arr = scratch;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (n != IX_LEN_CHUNK * sizeof(uint16_t))
+		return LEDE_ECORRUPT;
+	/* Chunks are 8 KiB, so LMDB keeps them on overflow pages whose data
+	 * starts 2-byte aligned; still, never cast a misaligned pointer. */
+	if (((uintptr_t)v & 1) == 0 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+		*arr = (const uint16_t *)(const void *)v;
+		return 0;
+	}
+	for (size_t i = 0; i < IX_LEN_CHUNK; i++)
+		scratch[i] = (uint16_t)(v[2 * i] | v[2 * i + 1] << 8);
+	*arr = scratch;
+	return 0;
+}
+
+int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
+		const uint8_t **p, size_t *len)
+{
+	uint8_t key[IX_TERMKEY_MAX + 1];
+
+	if (tklen == 0 || tklen > IX_TERMKEY_MAX)
+		return LEDE_ENOTFOUND;
+	memcpy(key, tk, tklen);
+	key[tklen] = 0;
+	return ix_get(t, IX_POST, key, tklen + 1, p, len);
+}
+
+int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen, ix_blocks **out)
+{
+	ix_blocks *b;
+	int rc;
+
+	*out = NULL;
+	if (tklen == 0 || tklen > IX_TERMKEY_MAX)
+		return LEDE_EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return LEDE_ENOMEM;
+	rc = mdb_cursor_open(t->txn, t->x->dbi[IX_POST], &b->cur);
+	if (rc) {
+		free(b);
+		return lmdb_fail(t->x, rc, "cannot open cursor");
+	}
+	memcpy(b->key, tk, tklen);
+	b->key[tklen] = 0;
+	b->prefix = tklen + 1;
+	*out = b;
+	return 0;
+}
+
+int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
+		   const uint8_t **p, size_t *len)
+{
+	MDB_val k, v;
+	int rc;
+
+	if (!b->started || min_first) {
+		u32be_put(b->key + b->prefix, min_first);
+		k.mv_data = b->key;
+		k.mv_size = b->prefix + 4;
+		rc = mdb_cursor_get(b->cur, &k, &v, MDB_SET_RANGE);
+		b->started = 1;
+	} else {
+		rc = mdb_cursor_get(b->cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc)
+		return LEDE_ELMDB;
+	if (k.mv_size != b->prefix + 4 ||
+	    memcmp(k.mv_data, b->key, b->prefix) != 0)
+		return 1;
+	*first = u32be_get((const uint8_t *)k.mv_data + b->prefix);
+	*p = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+void ix_blocks_close(ix_blocks *b)
+{
+	if (!b)
+		return;
+	mdb_cursor_close(b->cur);
+	free(b);
+}
+
+int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
+	       const uint8_t **p, size_t *len)
+{
+	uint8_t key[IX_TERMKEY_MAX + 5];
+
+	if (tklen == 0 || tklen > IX_TERMKEY_MAX)
+		return LEDE_ENOTFOUND;
+	memcpy(key, tk, tklen);
+	key[tklen] = 0;
+	u32be_put(key + tklen + 1, first);
+	return ix_get(t, IX_POS, key, tklen + 5, p, len);
+}
+
+int ix_usage(ix_txn *t, ix_dbi_usage *u, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < IX_NDBI && n < max; i++) {
+		MDB_stat st;
+
+		if (mdb_stat(t->txn, t->x->dbi[i], &st))
+			continue;
+		u[n].name = dbi_names[i];
+		u[n].bytes = (uint64_t)st.ms_psize *
+			     (st.ms_branch_pages + st.ms_leaf_pages +
+			      st.ms_overflow_pages);
+		u[n].entries = st.ms_entries;
+		n++;
+	}
+	return n;
+}

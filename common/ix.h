@@ -1,0 +1,205 @@
+/*
+ * ix.h - the index: one LMDB environment (a folder holding data.mdb and
+ * lock.mdb) with the DBIs below. This header is the one place where the
+ * on-disk format is written down byte for byte; README.md repeats it.
+ *
+ * Conventions: keys use big-endian integers (so LMDB's bytewise order is
+ * numeric order); fixed integers inside values are little-endian;
+ * "varint" is LEB128 (buf.h). A "termkey" is the bytes of a stemmed
+ * token (never containing a byte < 0x20, see tok.h) for the main field,
+ * or 0x01 followed by those bytes for the title field.
+ *
+ * DBI "meta"  (ASCII key -> value)
+ *     "schema"  u32 IX_SCHEMA
+ *     "lang"    stemmer language, ASCII, e.g. "english"
+ *     "stats"   u64 ndocs      live documents
+ *               u64 sumlen     sum of live documents' lengths (tokens)
+ *               u32 next_docid next docid to hand out (docids start at 1)
+ *               u64 sumtlen    sum of live documents' title lengths
+ *
+ * DBI "post"  (postings: term records and blocks, see post.h)
+ *     termkey 0x00                    -> term record (df, block directory)
+ *     termkey 0x00 u32be(first docid) -> postings block
+ *   A term's record sorts just before its blocks: one cursor seek finds
+ *   the record, then MDB_NEXT walks the blocks. New documents always get
+ *   higher docids, so a batch appends new blocks after a term's old ones
+ *   and rewrites only the record. `lede compact` merges small blocks and
+ *   drops postings of deleted documents.
+ *
+ * DBI "pos"   termkey 0x00 u32be(first docid) -> positions block (post.h)
+ *   Only main-field terms have positions; only phrase queries read them.
+ *
+ * DBI "docs"  u32be(docid) -> document record
+ *     u8     IX_DOC_VERSION
+ *     u8     flags (0)
+ *     u64    content hash (hash64 of title, date, url, tags, body)
+ *     varint date (YYYYMMDD, 0 = unknown)
+ *     varint length (tokens, title + body)
+ *     varint title length (tokens)
+ *     varint+bytes  external id, title, url, source path, tags
+ *
+ * DBI "body"  u32be(docid) -> u8 codec (0 raw, 1 zstd) + the text
+ *   Kept out of "docs" so that listing hits never touches long bodies.
+ *
+ * DBI "ids"   external id -> u32be(docid)
+ *   Ids longer than IX_ID_KEY_MAX bytes are keyed by their first
+ *   IX_ID_KEY_MAX - 17 bytes, 0x00 and 16 hex digits of hash64(id); the
+ *   record in "docs" holds the full id.
+ *
+ * DBI "lens"  u32be(chunk) -> IX_LEN_CHUNK u16 LE lengths, for docids
+ *     chunk*IX_LEN_CHUNK .. +IX_LEN_CHUNK-1; 0 means "no live document"
+ *     (never used, deleted or replaced), so the scorer's one array read
+ *     per posting both normalises and filters tombstones. Lengths over
+ *     65535 are stored as 65535.
+ *
+ * Deletion tombstones a document at once: its lens entry becomes 0, its
+ * "ids", "docs" and "body" records go, the stats and the df of each of
+ * its terms drop. Its postings stay until `lede compact`.
+ *
+ * The map grows by itself: writers double it on MDB_MAP_FULL and retry,
+ * readers pick up a size grown by another process.
+ */
+#ifndef LEDE_IX_H
+#define LEDE_IX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "err.h"
+
+#define IX_SCHEMA       1
+#define IX_DOC_VERSION  1
+#define IX_LEN_CHUNK    4096
+#define IX_ID_KEY_MAX   400
+#define IX_TERMKEY_MAX  (1 + 64)       /* field mark + TOK_MAX_BYTES */
+#define IX_TITLE_MARK   0x01
+#define IX_LANG_MAX     32
+
+typedef struct ix ix;          /* an open index */
+typedef struct ix_txn ix_txn;  /* a read or write transaction */
+
+typedef struct ix_stats {
+	uint64_t ndocs;
+	uint64_t sumlen;
+	uint32_t next_docid;
+	uint64_t sumtlen;
+} ix_stats;
+
+/* A parsed document record; strings point into the transaction's
+ * memory, are NOT NUL-terminated, and live until the transaction ends. */
+typedef struct ix_doc {
+	uint32_t docid;
+	uint64_t hash;
+	int32_t date;
+	uint32_t len, tlen;
+	const char *id;     size_t id_len;
+	const char *title;  size_t title_len;
+	const char *url;    size_t url_len;
+	const char *source; size_t source_len;
+	const char *tags;   size_t tags_len;
+} ix_doc;
+
+#define IX_CREATE 1   /* create the folder/index if missing */
+#define IX_RDONLY 2   /* read-only: no write transactions */
+
+/* Open the index in folder dir. With IX_CREATE a missing index is made
+ * with stemmer language lang (NULL = "english"); an existing one keeps
+ * its own language, and a different non-NULL lang is LEDE_EINVAL.
+ * Without IX_CREATE a missing index is LEDE_ENOTFOUND. */
+int ix_open(const char *dir, int flags, const char *lang, ix **out) LEDE_WUR;
+void ix_close(ix *x);
+/* Detail of this thread's last failed ix_open. */
+const char *ix_open_errmsg(void);
+const char *ix_lang(const ix *x);
+const char *ix_path(const ix *x);
+/* Human-readable detail of the last LMDB failure on this handle. */
+const char *ix_errmsg(const ix *x);
+
+int ix_begin(ix *x, int write, ix_txn **out) LEDE_WUR;
+int ix_commit(ix_txn *t) LEDE_WUR;   /* frees t, also on failure */
+void ix_abort(ix_txn *t);            /* frees t; NULL is a no-op */
+ix *ix_txn_ix(ix_txn *t);
+
+int ix_stats_get(ix_txn *t, ix_stats *st) LEDE_WUR;
+int ix_stats_put(ix_txn *t, const ix_stats *st) LEDE_WUR;
+
+/* Document records. */
+int ix_doc_get(ix_txn *t, uint32_t docid, ix_doc *d) LEDE_WUR;
+int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid,
+		 ix_doc *d) LEDE_WUR;
+int ix_id_lookup(ix_txn *t, const char *id, size_t len,
+		 uint32_t *docid) LEDE_WUR;
+/* The stored body text, decompressed into out (cleared first). */
+int ix_body_get(ix_txn *t, uint32_t docid, buf *out) LEDE_WUR;
+
+/* Document length table: *arr points at IX_LEN_CHUNK lengths of chunk
+ * (docid / IX_LEN_CHUNK), in place in the map when aligned, else copied
+ * into scratch (IX_LEN_CHUNK u16s). A missing chunk gives all zeros. */
+int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
+		  uint16_t *scratch) LEDE_WUR;
+
+/* Term record of termkey (raw bytes, *p valid until the txn ends).
+ * LEDE_ENOTFOUND if the term is not in the index. */
+int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
+		const uint8_t **p, size_t *len) LEDE_WUR;
+
+/* Walk the blocks of one term in docid order. */
+typedef struct ix_blocks ix_blocks;
+int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen,
+		   ix_blocks **out) LEDE_WUR;
+/* Next block at or after the current one whose first docid is
+ * >= min_first (0 = just the next). 0 = a block, >0 = end, <0 error. */
+int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
+		   const uint8_t **p, size_t *len);
+void ix_blocks_close(ix_blocks *b);
+/* Positions block stored under (termkey, first). */
+int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
+	       const uint8_t **p, size_t *len) LEDE_WUR;
+
+/* Bytes used by each DBI (pages * page size) and entry counts, for
+ * `lede stats`. names[i] is static. Returns the number filled (<= max). */
+typedef struct ix_dbi_usage {
+	const char *name;
+	uint64_t bytes;
+	uint64_t entries;
+} ix_dbi_usage;
+int ix_usage(ix_txn *t, ix_dbi_usage *u, int max);
+
+/* Make the external-id key for id into key (room for IX_ID_KEY_MAX). */
+size_t ix_id_key(const char *id, size_t len, uint8_t *key);
+
+/* Raw access for the indexer, `check` and `compact`: the DBIs by
+ * number, get/put/del of one key, and cursors. Values returned point
+ * into the map and live until the next write in t or its end. */
+enum ix_dbi { IX_META, IX_POST, IX_POS, IX_DOCS, IX_BODY, IX_IDS, IX_LENS,
+	      IX_NDBI };
+#define IX_APPEND 1   /* key sorts after every key of the DBI */
+
+int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,
+	   const uint8_t **v, size_t *vlen) LEDE_WUR;
+int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
+	   const void *v, size_t vlen, int flags) LEDE_WUR;
+/* Reserve vlen bytes under k and return where to write them. */
+int ix_reserve(ix_txn *t, int dbi, const void *k, size_t klen,
+	       size_t vlen, int flags, uint8_t **v) LEDE_WUR;
+int ix_del(ix_txn *t, int dbi, const void *k, size_t klen) LEDE_WUR;
+
+typedef struct ix_cur ix_cur;
+int ix_cur_open(ix_txn *t, int dbi, ix_cur **out) LEDE_WUR;
+/* Position at the first key >= k (k NULL: the first key). 0 = found,
+ * >0 = no such key, <0 error. */
+int ix_cur_seek(ix_cur *c, const void *k, size_t klen,
+		const uint8_t **key, size_t *key_len,
+		const uint8_t **v, size_t *vlen);
+/* Next entry: 0, >0 at the end, <0 error. */
+int ix_cur_next(ix_cur *c, const uint8_t **key, size_t *key_len,
+		const uint8_t **v, size_t *vlen);
+/* Delete the entry under the cursor. */
+int ix_cur_del(ix_cur *c) LEDE_WUR;
+void ix_cur_close(ix_cur *c);
+
+/* Make sure the map has room for at least `bytes` more data; call with
+ * no transaction of this handle open. */
+int ix_ensure_room(ix *x, uint64_t bytes) LEDE_WUR;
+
+#endif

@@ -1,0 +1,1127 @@
+/*
+ * bld.c - the index writer (see bld.h).
+ *
+ * What it owns: one write transaction at a time, the accumulator of the
+ * batch (a table of termkeys, each with a byte stream of its postings),
+ * and the per-batch document lengths.
+ *
+ * Accumulator stream of one term, per document in docid order:
+ *     varint docid - previous docid (the first: the docid itself)
+ *     varint tf
+ *     main-field terms only: tf varints, first position then gaps
+ * It is decoded once at flush time and cut into blocks of
+ * POST_BLOCK_MAX documents (post.h), written after the term's existing
+ * blocks; the term record (df, directory) is rewritten once per batch.
+ *
+ * Positions: title tokens take positions 0..T-1, the body starts at T+1
+ * so that a phrase never runs from the headline into the first sentence.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zstd.h>
+#include "../common/ana.h"
+#include "../common/buf.h"
+#include "../common/post.h"
+#include "bld.h"
+
+#define TT_EMPTY UINT32_MAX
+#define BODY_ZSTD_MIN 256        /* shorter bodies are stored raw */
+#define BODY_ZSTD_LEVEL 3
+
+/* ---- term table: open addressing over entries in a vector ---- */
+
+typedef struct term {
+	uint64_t hash;
+	uint32_t key_off;        /* into tt.keys */
+	uint16_t key_len;
+	uint8_t has_pos;
+	uint32_t last_docid;     /* last docid appended to post */
+	buf post;                /* the stream described above */
+	/* per-document scratch while a document is analysed */
+	uint32_t cur_doc;
+	uint32_t cur_tf;
+	uint32_t cur_head, cur_tail;   /* occurrence chain */
+} term;
+
+typedef struct termtab {
+	uint32_t *slots;         /* entry index or TT_EMPTY */
+	size_t nslots;           /* power of two */
+	term *ents;
+	size_t n, cap;
+	buf keys;
+} termtab;
+
+static void tt_init(termtab *t)
+{
+	memset(t, 0, sizeof(*t));
+	buf_init(&t->keys);
+}
+
+static void tt_release(termtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		buf_release(&t->ents[i].post);
+	free(t->slots);
+	free(t->ents);
+	buf_release(&t->keys);
+	memset(t, 0, sizeof(*t));
+}
+
+static int tt_grow(termtab *t)
+{
+	size_t ns = t->nslots ? t->nslots * 2 : 1024;
+	uint32_t *s = malloc(ns * sizeof(*s));
+
+	if (!s)
+		return LEDE_ENOMEM;
+	memset(s, 0xff, ns * sizeof(*s));
+	for (size_t i = 0; i < t->n; i++) {
+		size_t j = t->ents[i].hash & (ns - 1);
+		while (s[j] != TT_EMPTY)
+			j = (j + 1) & (ns - 1);
+		s[j] = (uint32_t)i;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = ns;
+	return 0;
+}
+
+static const char *tt_key(const termtab *t, const term *e)
+{
+	return (const char *)t->keys.data + e->key_off;
+}
+
+/* Find or insert key; *out is the entry's index. */
+static int tt_get(termtab *t, const char *key, size_t len, int has_pos,
+		  uint32_t *out)
+{
+	uint64_t h = hash64(key, len, 7);
+	size_t j;
+	term *e;
+	int rc;
+
+	if ((t->n + 1) * 2 > t->nslots) {
+		rc = tt_grow(t);
+		if (rc)
+			return rc;
+	}
+	j = h & (t->nslots - 1);
+	while (t->slots[j] != TT_EMPTY) {
+		e = &t->ents[t->slots[j]];
+		if (e->hash == h && e->key_len == len &&
+		    memcmp(tt_key(t, e), key, len) == 0) {
+			*out = t->slots[j];
+			return 0;
+		}
+		j = (j + 1) & (t->nslots - 1);
+	}
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 1024;
+		term *ne = realloc(t->ents, nc * sizeof(*ne));
+		if (!ne)
+			return LEDE_ENOMEM;
+		t->ents = ne;
+		t->cap = nc;
+	}
+	e = &t->ents[t->n];
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->key_off = (uint32_t)t->keys.len;
+	e->key_len = (uint16_t)len;
+	e->has_pos = (uint8_t)has_pos;
+	buf_init(&e->post);
+	rc = buf_add(&t->keys, key, len);
+	if (rc)
+		return rc;
+	t->slots[j] = (uint32_t)t->n;
+	*out = (uint32_t)t->n++;
+	return 0;
+}
+
+/* ---- the writer ---- */
+
+struct bld {
+	ix *x;
+	bld_opts o;
+	ana *an;
+	ix_txn *txn;
+	ix_stats st;
+	bld_counts c;
+	int post_was_empty;      /* batch may use MDB_APPEND on post/pos */
+
+	termtab acc;             /* postings of the batch */
+	size_t acc_bytes;        /* memory estimate of the batch */
+	uint32_t base;           /* first docid of the batch */
+	uint32_t *blen;          /* lengths of batch docs (0 = dropped) */
+	size_t nblen, capblen;
+
+	/* analysis scratch for the current document */
+	uint32_t *occ_pos, *occ_next;
+	size_t nocc, capocc;
+	uint32_t *dterms;        /* distinct entries of the doc, in order */
+	size_t ndterms, capdterms;
+	uint32_t cur_docid;
+	int cur_field_title;
+	int err;
+
+	uint8_t *seen;           /* bitmap of docids seen this run */
+	size_t seen_bytes;
+	buf tmp, tmp2;
+	ZSTD_CCtx *zc;
+};
+
+const bld_counts *bld_get_counts(const bld *b)
+{
+	return &b->c;
+}
+
+int bld_new(ix *x, const bld_opts *o, bld **out)
+{
+	bld *b = calloc(1, sizeof(*b));
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return LEDE_ENOMEM;
+	b->x = x;
+	b->o = *o;
+	if (b->o.mem_bytes < ((size_t)8 << 20))
+		b->o.mem_bytes = (size_t)8 << 20;
+	tt_init(&b->acc);
+	buf_init(&b->tmp);
+	buf_init(&b->tmp2);
+	rc = ana_new(ix_lang(x), &b->an);
+	if (rc) {
+		bld_free(b);
+		return rc;
+	}
+	b->zc = ZSTD_createCCtx();
+	if (!b->zc) {
+		bld_free(b);
+		return LEDE_ENOMEM;
+	}
+	*out = b;
+	return 0;
+}
+
+void bld_free(bld *b)
+{
+	if (!b)
+		return;
+	ix_abort(b->txn);
+	ana_free(b->an);
+	tt_release(&b->acc);
+	free(b->blen);
+	free(b->occ_pos);
+	free(b->occ_next);
+	free(b->dterms);
+	free(b->seen);
+	buf_release(&b->tmp);
+	buf_release(&b->tmp2);
+	ZSTD_freeCCtx(b->zc);
+	free(b);
+}
+
+static int mark_seen(bld *b, uint32_t docid)
+{
+	size_t need = (size_t)docid / 8 + 1;
+
+	if (need > b->seen_bytes) {
+		size_t n = b->seen_bytes ? b->seen_bytes : 4096;
+		uint8_t *p;
+
+		while (n < need)
+			n *= 2;
+		p = realloc(b->seen, n);
+		if (!p)
+			return LEDE_ENOMEM;
+		memset(p + b->seen_bytes, 0, n - b->seen_bytes);
+		b->seen = p;
+		b->seen_bytes = n;
+	}
+	b->seen[docid / 8] |= (uint8_t)(1u << (docid % 8));
+	return 0;
+}
+
+static int is_seen(const bld *b, uint32_t docid)
+{
+	return (size_t)docid / 8 < b->seen_bytes &&
+	       (b->seen[docid / 8] >> (docid % 8) & 1);
+}
+
+static int begin(bld *b)
+{
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	ix_cur *c;
+	int rc;
+
+	if (b->txn)
+		return 0;
+	/* The batch is bounded by mem_bytes; leave room for it, its copy-on-
+	 * write shadow and the rewritten term records. */
+	rc = ix_ensure_room(b->x, (uint64_t)b->o.mem_bytes * 2);
+	if (rc)
+		return rc;
+	rc = ix_begin(b->x, 1, &b->txn);
+	if (rc)
+		return rc;
+	rc = ix_stats_get(b->txn, &b->st);
+	if (rc)
+		return rc;
+	rc = ix_cur_open(b->txn, IX_POST, &c);
+	if (rc)
+		return rc;
+	rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl);
+	ix_cur_close(c);
+	if (rc < 0)
+		return rc;
+	b->post_was_empty = rc > 0;
+	b->base = b->st.next_docid;
+	b->nblen = 0;
+	b->acc_bytes = 0;
+	return 0;
+}
+
+/* ---- analysis of one document into the accumulator ---- */
+
+static int occ_push(bld *b, uint32_t pos, uint32_t *idx)
+{
+	if (b->nocc == b->capocc) {
+		size_t nc = b->capocc ? b->capocc * 2 : 4096;
+		uint32_t *p1 = realloc(b->occ_pos, nc * sizeof(*p1));
+		uint32_t *p2;
+
+		if (!p1)
+			return LEDE_ENOMEM;
+		b->occ_pos = p1;
+		p2 = realloc(b->occ_next, nc * sizeof(*p2));
+		if (!p2)
+			return LEDE_ENOMEM;
+		b->occ_next = p2;
+		b->capocc = nc;
+	}
+	b->occ_pos[b->nocc] = pos;
+	b->occ_next[b->nocc] = UINT32_MAX;
+	*idx = (uint32_t)b->nocc++;
+	return 0;
+}
+
+static int on_token(void *ctx, const char *st, size_t len,
+		    const tok_token *t)
+{
+	bld *b = ctx;
+	char key[IX_TERMKEY_MAX];
+	size_t kl = 0;
+	uint32_t ei, oi;
+	term *e;
+	int rc;
+
+	if (len > IX_TERMKEY_MAX - 1)
+		return 0;
+	if (b->cur_field_title)
+		key[kl++] = IX_TITLE_MARK;
+	memcpy(key + kl, st, len);
+	kl += len;
+	rc = tt_get(&b->acc, key, kl, !b->cur_field_title, &ei);
+	if (rc)
+		return rc;
+	e = &b->acc.ents[ei];
+	if (e->cur_doc != b->cur_docid) {
+		if (b->ndterms == b->capdterms) {
+			size_t nc = b->capdterms ? b->capdterms * 2 : 1024;
+			uint32_t *p = realloc(b->dterms, nc * sizeof(*p));
+			if (!p)
+				return LEDE_ENOMEM;
+			b->dterms = p;
+			b->capdterms = nc;
+		}
+		b->dterms[b->ndterms++] = ei;
+		e->cur_doc = b->cur_docid;
+		e->cur_tf = 0;
+		e->cur_head = e->cur_tail = UINT32_MAX;
+	}
+	e->cur_tf++;
+	if (e->has_pos) {
+		rc = occ_push(b, t->pos, &oi);
+		if (rc)
+			return rc;
+		if (e->cur_tail == UINT32_MAX)
+			e->cur_head = oi;
+		else
+			b->occ_next[e->cur_tail] = oi;
+		e->cur_tail = oi;
+	}
+	return 0;
+}
+
+/* Analyse title and body of docid; fills the accumulator and returns the
+ * main-field and title lengths. */
+static int analyse(bld *b, uint32_t docid, const char *title, size_t tlen,
+		   const char *body, size_t blen, uint32_t *len,
+		   uint32_t *title_len)
+{
+	uint32_t next = 0, ntitle, nmain = 0;
+	int rc;
+
+	b->cur_docid = docid;
+	b->nocc = 0;
+	b->ndterms = 0;
+	/* Title: main field (with positions) and title field. */
+	b->cur_field_title = 0;
+	rc = ana_text(b->an, title, tlen, 0, on_token, b, &next);
+	if (rc)
+		return rc;
+	ntitle = (uint32_t)b->nocc;
+	b->cur_field_title = 1;
+	rc = ana_text(b->an, title, tlen, 0, on_token, b, NULL);
+	if (rc)
+		return rc;
+	b->cur_field_title = 0;
+	rc = ana_text(b->an, body, blen, next + 1, on_token, b, NULL);
+	if (rc)
+		return rc;
+	nmain = (uint32_t)b->nocc;
+	*len = nmain;
+	*title_len = ntitle;
+	return 0;
+}
+
+/* Append the analysed document to each of its terms' streams. */
+static int accumulate(bld *b, uint32_t docid)
+{
+	for (size_t i = 0; i < b->ndterms; i++) {
+		term *e = &b->acc.ents[b->dterms[i]];
+		size_t before = e->post.cap;
+		uint32_t prev = 0;
+		int rc;
+
+		rc = buf_add_varint(&e->post, docid - e->last_docid);
+		if (!rc)
+			rc = buf_add_varint(&e->post, e->cur_tf);
+		for (uint32_t o = e->cur_head; !rc && e->has_pos &&
+		     o != UINT32_MAX; o = b->occ_next[o]) {
+			rc = buf_add_varint(&e->post, b->occ_pos[o] - prev);
+			prev = b->occ_pos[o];
+		}
+		if (rc)
+			return rc;
+		e->last_docid = docid;
+		b->acc_bytes += e->post.cap - before;
+	}
+	return 0;
+}
+
+/* ---- tombstones ---- */
+
+static int lens_set(bld *b, uint32_t docid, uint16_t val)
+{
+	uint8_t k[4];
+	uint16_t chunk[IX_LEN_CHUNK];
+	const uint16_t *arr;
+	uint32_t ci = docid / IX_LEN_CHUNK;
+	int rc;
+
+	rc = ix_lens_chunk(b->txn, ci, &arr, chunk);
+	if (rc)
+		return rc;
+	if (arr != chunk)
+		memcpy(chunk, arr, sizeof(chunk));
+	chunk[docid % IX_LEN_CHUNK] = val;
+	u32be_put(k, ci);
+	return ix_put(b->txn, IX_LENS, k, 4, chunk, sizeof(chunk), 0);
+}
+
+typedef struct dfctx {
+	bld *b;
+	termtab set;
+	int title;
+} dfctx;
+
+static int on_del_token(void *ctx, const char *st, size_t len,
+			const tok_token *t)
+{
+	dfctx *d = ctx;
+	char key[IX_TERMKEY_MAX];
+	size_t kl = 0;
+	uint32_t ei;
+
+	(void)t;
+	if (len > IX_TERMKEY_MAX - 1)
+		return 0;
+	if (d->title)
+		key[kl++] = IX_TITLE_MARK;
+	memcpy(key + kl, st, len);
+	kl += len;
+	return tt_get(&d->set, key, kl, 0, &ei);
+}
+
+/* Rewrite a term record with df lowered by one. */
+static int df_decrement(bld *b, const char *tk, size_t tkl)
+{
+	const uint8_t *p, *q;
+	size_t len;
+	uint32_t df;
+	uint8_t key[IX_TERMKEY_MAX + 1];
+	int rc;
+
+	rc = ix_term_get(b->txn, tk, tkl, &p, &len);
+	if (rc == LEDE_ENOTFOUND)
+		return 0;   /* the term's blocks were never written */
+	if (rc)
+		return rc;
+	q = p;
+	rc = varint_get32(&q, p + len, &df);
+	if (rc)
+		return rc;
+	buf_clear(&b->tmp2);
+	rc = buf_add_varint(&b->tmp2, df ? df - 1 : 0);
+	if (!rc)
+		rc = buf_add(&b->tmp2, q, (size_t)(p + len - q));
+	if (rc)
+		return rc;
+	memcpy(key, tk, tkl);
+	key[tkl] = 0;
+	return ix_put(b->txn, IX_POST, key, tkl + 1, b->tmp2.data,
+		      b->tmp2.len, 0);
+}
+
+static int tombstone(bld *b, uint32_t docid)
+{
+	ix_doc d;
+	uint8_t k[4], idkey[IX_ID_KEY_MAX];
+	size_t idkl;
+	uint32_t cur;
+	dfctx dc;
+	int rc;
+
+	rc = ix_doc_get(b->txn, docid, &d);
+	if (rc)
+		return rc;
+	if (docid >= b->base) {
+		/* Still in the accumulator: drop it from the batch. */
+		b->blen[docid - b->base] = 0;
+	} else {
+		/* Committed: the df of each of its distinct terms drops. */
+		rc = ix_body_get(b->txn, docid, &b->tmp);
+		if (rc)
+			return rc;
+		memset(&dc, 0, sizeof(dc));
+		dc.b = b;
+		tt_init(&dc.set);
+		/* d.title points into the map: fine, nothing is written
+		 * before the analysis is over. */
+		rc = ana_text(b->an, d.title, d.title_len, 0, on_del_token,
+			      &dc, NULL);
+		if (!rc)
+			rc = ana_text(b->an, (char *)b->tmp.data, b->tmp.len,
+				      0, on_del_token, &dc, NULL);
+		dc.title = 1;
+		if (!rc)
+			rc = ana_text(b->an, d.title, d.title_len, 0,
+				      on_del_token, &dc, NULL);
+		for (size_t i = 0; !rc && i < dc.set.n; i++)
+			rc = df_decrement(b, tt_key(&dc.set, &dc.set.ents[i]),
+					  dc.set.ents[i].key_len);
+		tt_release(&dc.set);
+		if (rc)
+			return rc;
+		rc = ix_doc_get(b->txn, docid, &d);
+		if (rc)
+			return rc;
+		rc = lens_set(b, docid, 0);
+		if (rc)
+			return rc;
+	}
+	if (b->st.ndocs == 0 || b->st.sumlen < d.len ||
+	    b->st.sumtlen < d.tlen)
+		return LEDE_ECORRUPT;
+	b->st.ndocs--;
+	b->st.sumlen -= d.len;
+	b->st.sumtlen -= d.tlen;
+	idkl = ix_id_key(d.id, d.id_len, idkey);
+	rc = ix_id_lookup(b->txn, d.id, d.id_len, &cur);
+	if (!rc && cur == docid)
+		rc = ix_del(b->txn, IX_IDS, idkey, idkl);
+	if (rc && rc != LEDE_ENOTFOUND)
+		return rc;
+	u32be_put(k, docid);
+	rc = ix_del(b->txn, IX_DOCS, k, 4);
+	if (!rc || rc == LEDE_ENOTFOUND)
+		rc = ix_del(b->txn, IX_BODY, k, 4);
+	if (rc == LEDE_ENOTFOUND)
+		rc = 0;
+	return rc;
+}
+
+/* ---- adding ---- */
+
+static uint64_t content_hash(const rd_doc *d)
+{
+	uint64_t h = hash64(d->title, strlen(d->title), 1);
+
+	h = hash64(d->body, d->body_len, h);
+	h = hash64(d->url, strlen(d->url), h);
+	h = hash64(d->tags, strlen(d->tags), h);
+	return hash64(&d->date, sizeof(d->date), h);
+}
+
+static int put_str(buf *o, const char *s, size_t n)
+{
+	int rc = buf_add_varint(o, n);
+
+	return rc ? rc : buf_add(o, s, n);
+}
+
+static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
+		     uint32_t len, uint32_t tlen)
+{
+	uint8_t k[4], idkey[IX_ID_KEY_MAX];
+	size_t idkl, bound, zn;
+	uint8_t *dst;
+	int rc;
+
+	buf_clear(&b->tmp);
+	rc = buf_addc(&b->tmp, IX_DOC_VERSION);
+	if (!rc)
+		rc = buf_addc(&b->tmp, 0);
+	for (int i = 0; !rc && i < 8; i++)
+		rc = buf_addc(&b->tmp, (uint8_t)(h >> (8 * i)));
+	if (!rc)
+		rc = buf_add_varint(&b->tmp, d->date > 0 ? (uint64_t)d->date : 0);
+	if (!rc)
+		rc = buf_add_varint(&b->tmp, len);
+	if (!rc)
+		rc = buf_add_varint(&b->tmp, tlen);
+	if (!rc)
+		rc = put_str(&b->tmp, d->id, strlen(d->id));
+	if (!rc)
+		rc = put_str(&b->tmp, d->title, strlen(d->title));
+	if (!rc)
+		rc = put_str(&b->tmp, d->url, strlen(d->url));
+	if (!rc)
+		rc = put_str(&b->tmp, d->source, strlen(d->source));
+	if (!rc)
+		rc = put_str(&b->tmp, d->tags, strlen(d->tags));
+	if (rc)
+		return rc;
+	u32be_put(k, docid);
+	rc = ix_put(b->txn, IX_DOCS, k, 4, b->tmp.data, b->tmp.len, IX_APPEND);
+	if (rc)
+		return rc;
+	b->acc_bytes += b->tmp.len + 64;
+
+	/* Body: zstd when it pays, else raw. */
+	bound = ZSTD_compressBound(d->body_len);
+	buf_clear(&b->tmp);
+	rc = buf_reserve(&b->tmp, bound + 1);
+	if (rc)
+		return rc;
+	zn = 0;
+	if (d->body_len >= BODY_ZSTD_MIN) {
+		zn = ZSTD_compressCCtx(b->zc, b->tmp.data + 1, bound, d->body,
+				       d->body_len, BODY_ZSTD_LEVEL);
+		if (ZSTD_isError(zn) || zn >= d->body_len)
+			zn = 0;
+	}
+	if (zn) {
+		b->tmp.data[0] = 1;
+		b->tmp.len = zn + 1;
+	} else {
+		b->tmp.data[0] = 0;
+		b->tmp.len = 1;
+		rc = buf_add(&b->tmp, d->body, d->body_len);
+		if (rc)
+			return rc;
+	}
+	rc = ix_reserve(b->txn, IX_BODY, k, 4, b->tmp.len, IX_APPEND, &dst);
+	if (rc)
+		return rc;
+	memcpy(dst, b->tmp.data, b->tmp.len);
+	b->acc_bytes += b->tmp.len + 64;
+
+	idkl = ix_id_key(d->id, strlen(d->id), idkey);
+	b->acc_bytes += idkl + 64;
+	return ix_put(b->txn, IX_IDS, idkey, idkl, k, 4, 0);
+}
+
+static int blen_push(bld *b, uint32_t len)
+{
+	if (b->nblen == b->capblen) {
+		size_t nc = b->capblen ? b->capblen * 2 : 4096;
+		uint32_t *p = realloc(b->blen, nc * sizeof(*p));
+		if (!p)
+			return LEDE_ENOMEM;
+		b->blen = p;
+		b->capblen = nc;
+	}
+	b->blen[b->nblen++] = len;
+	return 0;
+}
+
+int bld_add(bld *b, const rd_doc *d)
+{
+	uint64_t h = content_hash(d);
+	uint32_t old, docid, len, tlen;
+	size_t idlen = strlen(d->id);
+	int rc, have_old = 0;
+
+	if (idlen == 0)
+		return LEDE_EINVAL;
+	rc = begin(b);
+	if (rc)
+		return rc;
+	rc = ix_id_lookup(b->txn, d->id, idlen, &old);
+	if (!rc) {
+		ix_doc od;
+
+		rc = ix_doc_get(b->txn, old, &od);
+		if (rc)
+			return rc;
+		if (od.hash == h) {
+			b->c.unchanged++;
+			return mark_seen(b, old);
+		}
+		have_old = 1;
+	} else if (rc != LEDE_ENOTFOUND) {
+		return rc;
+	}
+	if (b->st.next_docid == UINT32_MAX)
+		return LEDE_ETOOBIG;
+	docid = b->st.next_docid;
+	rc = analyse(b, docid, d->title, strlen(d->title), d->body,
+		     d->body_len, &len, &tlen);
+	if (rc)
+		return rc;
+	if (len == 0) {
+		/* Nothing to search for: keep the old version, if any. */
+		for (size_t i = 0; i < b->ndterms; i++)
+			b->acc.ents[b->dterms[i]].cur_doc = 0;
+		b->c.empty++;
+		if (have_old)
+			return mark_seen(b, old);
+		return LEDE_EEMPTY;
+	}
+	if (have_old) {
+		rc = tombstone(b, old);
+		if (rc)
+			return rc;
+		b->c.replaced++;
+	} else {
+		b->c.added++;
+	}
+	rc = accumulate(b, docid);
+	if (!rc)
+		rc = blen_push(b, len);
+	if (!rc)
+		rc = write_doc(b, docid, d, h, len, tlen);
+	if (!rc)
+		rc = mark_seen(b, docid);
+	if (rc)
+		return rc;
+	b->st.next_docid++;
+	b->st.ndocs++;
+	b->st.sumlen += len;
+	b->st.sumtlen += tlen;
+	b->c.text_bytes += strlen(d->title) + d->body_len;
+	if (b->acc_bytes >= b->o.mem_bytes)
+		return bld_commit(b);
+	return 0;
+}
+
+int bld_remove(bld *b, const char *id, size_t len)
+{
+	uint32_t docid;
+	int rc = begin(b);
+
+	if (rc)
+		return rc;
+	rc = ix_id_lookup(b->txn, id, len, &docid);
+	if (rc)
+		return rc;
+	rc = tombstone(b, docid);
+	if (rc)
+		return rc;
+	b->c.deleted++;
+	return 0;
+}
+
+/* ---- flush: accumulator -> blocks ---- */
+
+typedef struct flushbuf {
+	uint32_t *docids, *tfs, *pos, *lens;
+	size_t cap, poscap;
+	buf blocks, posblk, rec;
+	post_dirent *ents;
+	size_t nents, capents;
+	size_t *boff, *poff;     /* block offsets into blocks/posblk */
+	size_t capoff;
+} flushbuf;
+
+static const termtab *sort_tab;
+
+static int cmp_term(const void *a, const void *b)
+{
+	const term *x = &sort_tab->ents[*(const uint32_t *)a];
+	const term *y = &sort_tab->ents[*(const uint32_t *)b];
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(tt_key(sort_tab, x), tt_key(sort_tab, y), n);
+
+	if (c)
+		return c;
+	return (int)x->key_len - (int)y->key_len;
+}
+
+static int fb_need(flushbuf *f, size_t ndocs, size_t npos)
+{
+	if (ndocs > f->cap) {
+		size_t nc = ndocs + ndocs / 2 + 64;
+		uint32_t *p;
+
+		p = realloc(f->docids, nc * sizeof(*p));
+		if (!p) return LEDE_ENOMEM;
+		f->docids = p;
+		p = realloc(f->tfs, nc * sizeof(*p));
+		if (!p) return LEDE_ENOMEM;
+		f->tfs = p;
+		p = realloc(f->lens, nc * sizeof(*p));
+		if (!p) return LEDE_ENOMEM;
+		f->lens = p;
+		f->cap = nc;
+	}
+	if (npos > f->poscap) {
+		size_t nc = npos + npos / 2 + 64;
+		uint32_t *p = realloc(f->pos, nc * sizeof(*p));
+		if (!p) return LEDE_ENOMEM;
+		f->pos = p;
+		f->poscap = nc;
+	}
+	return 0;
+}
+
+/* Decode a term's stream into f->docids/tfs/pos, dropping documents
+ * tombstoned within the batch. */
+static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
+			 size_t *np)
+{
+	const uint8_t *p = e->post.data, *end = p + e->post.len;
+	uint32_t docid = 0;
+	size_t n = 0, npos = 0;
+	int rc;
+
+	while (p < end) {
+		uint32_t delta, tf, pv = 0;
+		int keep;
+
+		if (varint_get32(&p, end, &delta) ||
+		    varint_get32(&p, end, &tf))
+			return LEDE_ECORRUPT;
+		docid += delta;
+		if (docid < b->base || docid - b->base >= b->nblen)
+			return LEDE_ECORRUPT;
+		keep = b->blen[docid - b->base] != 0;
+		rc = fb_need(f, n + 1, npos + (e->has_pos ? tf : 0));
+		if (rc)
+			return rc;
+		if (e->has_pos) {
+			for (uint32_t i = 0; i < tf; i++) {
+				uint32_t g;
+				if (varint_get32(&p, end, &g))
+					return LEDE_ECORRUPT;
+				pv += g;
+				f->pos[npos + i] = pv;
+			}
+		}
+		if (!keep)
+			continue;
+		f->docids[n] = docid;
+		f->tfs[n] = tf;
+		f->lens[n] = b->blen[docid - b->base];
+		if (e->has_pos)
+			npos += tf;
+		n++;
+	}
+	*nd = n;
+	*np = npos;
+	return 0;
+}
+
+static int flush_term(bld *b, const term *e, flushbuf *f)
+{
+	const char *tk = tt_key(&b->acc, e);
+	uint8_t key[IX_TERMKEY_MAX + 5];
+	size_t nd, np, nb, pos_at = 0, old_n = 0;
+	post_dirent *old = NULL;
+	uint32_t df = 0;
+	const uint8_t *rp;
+	size_t rlen;
+	int flags = b->post_was_empty ? IX_APPEND : 0;
+	int rc;
+
+	rc = decode_stream(b, e, f, &nd, &np);
+	if (rc || nd == 0)
+		return rc;
+	nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
+	if (nb > f->capoff) {
+		size_t *p1 = realloc(f->boff, (nb + 1) * sizeof(*p1));
+		size_t *p2;
+		if (!p1)
+			return LEDE_ENOMEM;
+		f->boff = p1;
+		p2 = realloc(f->poff, (nb + 1) * sizeof(*p2));
+		if (!p2)
+			return LEDE_ENOMEM;
+		f->poff = p2;
+		f->capoff = nb;
+	}
+	/* Existing record: its directory comes first. */
+	rc = ix_term_get(b->txn, tk, e->key_len, &rp, &rlen);
+	if (!rc) {
+		rc = post_term_decode(rp, rlen, &df, &old, &old_n);
+		if (rc)
+			return rc;
+		if (old_n && old[old_n - 1].last >= f->docids[0]) {
+			free(old);
+			return LEDE_ECORRUPT;
+		}
+	} else if (rc != LEDE_ENOTFOUND) {
+		return rc;
+	}
+	if (old_n + nb > f->capents) {
+		size_t nc = old_n + nb + 16;
+		post_dirent *p = realloc(f->ents, nc * sizeof(*p));
+		if (!p) {
+			free(old);
+			return LEDE_ENOMEM;
+		}
+		f->ents = p;
+		f->capents = nc;
+	}
+	if (old_n)
+		memcpy(f->ents, old, old_n * sizeof(*old));
+	free(old);
+	f->nents = old_n;
+	buf_clear(&f->blocks);
+	buf_clear(&f->posblk);
+	for (size_t i = 0; i < nb; i++) {
+		size_t s = i * POST_BLOCK_MAX;
+		unsigned n = (unsigned)(nd - s < POST_BLOCK_MAX ?
+					nd - s : POST_BLOCK_MAX);
+		size_t ptot = 0;
+		post_dirent *de = &f->ents[f->nents++];
+
+		f->boff[i] = f->blocks.len;
+		rc = post_block_encode(f->docids + s, f->tfs + s, n,
+				       &f->blocks);
+		if (rc)
+			return rc;
+		if (e->has_pos) {
+			for (unsigned j = 0; j < n; j++)
+				ptot += f->tfs[s + j];
+			f->poff[i] = f->posblk.len;
+			rc = post_pos_encode(f->pos + pos_at, f->tfs + s, n,
+					     &f->posblk);
+			if (rc)
+				return rc;
+			pos_at += ptot;
+		}
+		memset(de, 0, sizeof(*de));
+		de->first = f->docids[s];
+		de->last = f->docids[s + n - 1];
+		de->n = n;
+		post_pairs_compute(f->tfs + s, f->lens + s, n, de);
+	}
+	f->boff[nb] = f->blocks.len;
+	f->poff[nb] = f->posblk.len;
+	df += (uint32_t)nd;
+	buf_clear(&f->rec);
+	rc = post_term_encode(df, f->ents, f->nents, &f->rec);
+	if (rc)
+		return rc;
+	memcpy(key, tk, e->key_len);
+	key[e->key_len] = 0;
+	rc = ix_put(b->txn, IX_POST, key, e->key_len + 1u, f->rec.data,
+		    f->rec.len, flags);
+	for (size_t i = 0; !rc && i < nb; i++) {
+		u32be_put(key + e->key_len + 1, f->docids[i * POST_BLOCK_MAX]);
+		rc = ix_put(b->txn, IX_POST, key, e->key_len + 5u,
+			    f->blocks.data + f->boff[i],
+			    f->boff[i + 1] - f->boff[i], flags);
+		if (!rc && e->has_pos)
+			rc = ix_put(b->txn, IX_POS, key, e->key_len + 5u,
+				    f->posblk.data + f->poff[i],
+				    f->poff[i + 1] - f->poff[i], flags);
+	}
+	return rc;
+}
+
+static int flush_lens(bld *b)
+{
+	uint16_t chunk[IX_LEN_CHUNK];
+	uint8_t k[4];
+	size_t i = 0;
+	int rc;
+
+	while (i < b->nblen) {
+		uint32_t docid = b->base + (uint32_t)i;
+		uint32_t ci = docid / IX_LEN_CHUNK;
+		const uint16_t *arr;
+
+		rc = ix_lens_chunk(b->txn, ci, &arr, chunk);
+		if (rc)
+			return rc;
+		if (arr != chunk)
+			memcpy(chunk, arr, sizeof(chunk));
+		for (; i < b->nblen; i++) {
+			docid = b->base + (uint32_t)i;
+			if (docid / IX_LEN_CHUNK != ci)
+				break;
+			chunk[docid % IX_LEN_CHUNK] = (uint16_t)
+				(b->blen[i] > 65535 ? 65535 : b->blen[i]);
+		}
+		u32be_put(k, ci);
+		rc = ix_put(b->txn, IX_LENS, k, 4, chunk, sizeof(chunk), 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int bld_commit(bld *b)
+{
+	flushbuf f;
+	uint32_t *order = NULL;
+	int rc = 0;
+
+	if (!b->txn)
+		return 0;
+	memset(&f, 0, sizeof(f));
+	buf_init(&f.blocks);
+	buf_init(&f.posblk);
+	buf_init(&f.rec);
+	if (b->acc.n) {
+		order = malloc(b->acc.n * sizeof(*order));
+		if (!order) {
+			rc = LEDE_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < b->acc.n; i++)
+			order[i] = (uint32_t)i;
+		sort_tab = &b->acc;
+		qsort(order, b->acc.n, sizeof(*order), cmp_term);
+	}
+	for (size_t i = 0; !rc && i < b->acc.n; i++)
+		rc = flush_term(b, &b->acc.ents[order[i]], &f);
+	if (!rc)
+		rc = flush_lens(b);
+	if (!rc)
+		rc = ix_stats_put(b->txn, &b->st);
+	if (rc)
+		goto out;
+	rc = ix_commit(b->txn);
+	b->txn = NULL;
+	if (!rc)
+		b->c.commits++;
+out:
+	free(order);
+	free(f.docids);
+	free(f.tfs);
+	free(f.lens);
+	free(f.pos);
+	free(f.ents);
+	free(f.boff);
+	free(f.poff);
+	buf_release(&f.blocks);
+	buf_release(&f.posblk);
+	buf_release(&f.rec);
+	tt_release(&b->acc);
+	tt_init(&b->acc);
+	b->nblen = 0;
+	b->acc_bytes = 0;
+	if (rc) {
+		ix_abort(b->txn);
+		b->txn = NULL;
+	}
+	return rc;
+}
+
+/* ---- prune ---- */
+
+static int under(const char *src, size_t n, const char *root)
+{
+	size_t rl = strlen(root);
+
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	if (n < rl || memcmp(src, root, rl) != 0)
+		return 0;
+	return n == rl || src[rl] == '/' || src[rl] == ':' ||
+	       (rl == 1 && root[0] == '/');
+}
+
+int bld_prune(bld *b, const char *const *paths, size_t n)
+{
+	ix_cur *c = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	uint32_t *gone = NULL;
+	size_t ngone = 0, capgone = 0;
+	char path[4096];
+	int rc;
+
+	rc = begin(b);
+	if (rc)
+		return rc;
+	rc = ix_cur_open(b->txn, IX_DOCS, &c);
+	if (rc)
+		return rc;
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		ix_doc d;
+		uint32_t docid;
+		struct stat sb;
+		int drop = 0;
+
+		if (kl != 4)
+			continue;
+		docid = u32be_get(k);
+		if (is_seen(b, docid) || ix_doc_parse(v, vl, docid, &d))
+			continue;
+		for (size_t i = 0; i < n && !drop; i++)
+			drop = under(d.source, d.source_len, paths[i]);
+		if (!drop && d.source_len && d.source_len < sizeof(path) &&
+		    !(d.source_len == 1 && d.source[0] == '-')) {
+			memcpy(path, d.source, d.source_len);
+			path[d.source_len] = 0;
+			drop = stat(path, &sb) != 0 && errno == ENOENT;
+		}
+		if (!drop)
+			continue;
+		if (ngone == capgone) {
+			size_t nc = capgone ? capgone * 2 : 256;
+			uint32_t *p = realloc(gone, nc * sizeof(*p));
+			if (!p) {
+				rc = LEDE_ENOMEM;
+				break;
+			}
+			gone = p;
+			capgone = nc;
+		}
+		gone[ngone++] = docid;
+	}
+	ix_cur_close(c);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; !rc && i < ngone; i++) {
+		rc = tombstone(b, gone[i]);
+		if (!rc)
+			b->c.deleted++;
+	}
+out:
+	free(gone);
+	return rc;
+}
