@@ -839,7 +839,8 @@ static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
 			continue;
 		f->docids[n] = docid;
 		f->tfs[n] = tf;
-		f->lens[n] = b->blen[docid - b->base];
+		f->lens[n] = b->blen[docid - b->base] > 65535 ? 65535 :
+			     b->blen[docid - b->base];
 		if (e->has_pos)
 			npos += tf;
 		n++;

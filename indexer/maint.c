@@ -1,0 +1,710 @@
+/*
+ * maint.c - `lede stats`, `lede check` and `lede compact` (maint.h).
+ *
+ * All three walk the "post" DBI in key order. A key there is a termkey
+ * (no byte below 0x20 except the leading title mark 0x01), one 0x00,
+ * then nothing (the term record) or a u32be first docid (a block); the
+ * first 0x00 therefore always ends the termkey.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "../common/ana.h"
+#include "../common/post.h"
+#include "maint.h"
+
+/* Split a post key; 0 = record, 1 = block (sets *first), <0 = bad key. */
+static int split_key(const uint8_t *k, size_t kl, size_t *tkl,
+		     uint32_t *first)
+{
+	const uint8_t *z = memchr(k, 0, kl);
+
+	if (!z || z == k)
+		return -1;
+	*tkl = (size_t)(z - k);
+	if (*tkl > IX_TERMKEY_MAX)
+		return -1;
+	if (kl == *tkl + 1)
+		return 0;
+	if (kl == *tkl + 5) {
+		*first = u32be_get(z + 1);
+		return 1;
+	}
+	return -1;
+}
+
+/* The whole length table as one array of next_docid entries. */
+static int load_lens(ix_txn *t, uint32_t next, uint16_t **out)
+{
+	uint16_t scratch[IX_LEN_CHUNK];
+	uint16_t *a = calloc((size_t)next + IX_LEN_CHUNK, sizeof(*a));
+	int rc;
+
+	*out = NULL;
+	if (!a)
+		return LEDE_ENOMEM;
+	for (uint32_t c = 0; c <= next / IX_LEN_CHUNK; c++) {
+		const uint16_t *arr;
+
+		rc = ix_lens_chunk(t, c, &arr, scratch);
+		if (rc) {
+			free(a);
+			return rc;
+		}
+		memcpy(a + (size_t)c * IX_LEN_CHUNK, arr,
+		       IX_LEN_CHUNK * sizeof(*a));
+	}
+	*out = a;
+	return 0;
+}
+
+int mt_stats_get(ix *x, mt_stats *s)
+{
+	ix_txn *t = NULL;
+	ix_cur *c = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl, tkl;
+	uint32_t first;
+	char file[4096];
+	struct stat sb;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = ix_begin(x, 0, &t);
+	if (!rc)
+		rc = ix_stats_get(t, &s->st);
+	if (!rc)
+		rc = ix_cur_open(t, IX_POST, &c);
+	if (rc)
+		goto out;
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		int kind = split_key(k, kl, &tkl, &first);
+
+		if (kind == 0) {
+			if (k[0] == IX_TITLE_MARK)
+				s->title_terms++;
+			else
+				s->terms++;
+		} else if (kind == 1) {
+			s->blocks++;
+			s->post_bytes += vl;
+			if (vl > 0)
+				s->postings += v[0];
+		}
+	}
+	if (rc > 0)
+		rc = 0;
+	ix_cur_close(c);
+	c = NULL;
+	if (rc)
+		goto out;
+	rc = ix_cur_open(t, IX_POS, &c);
+	if (rc)
+		goto out;
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl))
+		s->pos_bytes += vl;
+	if (rc > 0)
+		rc = 0;
+	s->nu = ix_usage(t, s->u, IX_NDBI);
+	snprintf(file, sizeof(file), "%s/data.mdb", ix_path(x));
+	if (stat(file, &sb) == 0)
+		s->file_bytes = (uint64_t)sb.st_size;
+out:
+	ix_cur_close(c);
+	ix_abort(t);
+	return rc;
+}
+
+void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
+{
+	uint64_t inv = 0;
+
+	fprintf(out, "index:            %s\n", ix_path(x));
+	fprintf(out, "language:         %s\n", ix_lang(x));
+	fprintf(out, "documents:        %llu\n",
+		(unsigned long long)s->st.ndocs);
+	fprintf(out, "docids used:      %llu\n",
+		(unsigned long long)(s->st.next_docid - 1));
+	fprintf(out, "terms:            %llu (+ %llu title terms)\n",
+		(unsigned long long)s->terms,
+		(unsigned long long)s->title_terms);
+	fprintf(out, "postings:         %llu in %llu blocks\n",
+		(unsigned long long)s->postings,
+		(unsigned long long)s->blocks);
+	fprintf(out, "avg doc length:   %.1f tokens\n",
+		s->st.ndocs ? (double)s->st.sumlen / s->st.ndocs : 0.0);
+	fprintf(out, "postings bytes:   %llu (%.2f bytes a posting)\n",
+		(unsigned long long)s->post_bytes,
+		s->postings ? (double)s->post_bytes / s->postings : 0.0);
+	fprintf(out, "positions bytes:  %llu\n",
+		(unsigned long long)s->pos_bytes);
+	fprintf(out, "tables (bytes in pages, entries):\n");
+	for (int i = 0; i < s->nu; i++) {
+		fprintf(out, "  %-6s %14llu %12llu\n", s->u[i].name,
+			(unsigned long long)s->u[i].bytes,
+			(unsigned long long)s->u[i].entries);
+		if (!strcmp(s->u[i].name, "post") ||
+		    !strcmp(s->u[i].name, "pos"))
+			inv += s->u[i].bytes;
+	}
+	fprintf(out, "inverted index:   %llu bytes (post + pos)\n",
+		(unsigned long long)inv);
+	fprintf(out, "file:             %llu bytes\n",
+		(unsigned long long)s->file_bytes);
+}
+
+/* ---- check ---- */
+
+typedef struct chk {
+	FILE *out;
+	uint64_t problems;
+	ix_txn *t;
+	ix_stats st;
+	uint16_t *lens;
+	/* current term */
+	uint8_t tk[IX_TERMKEY_MAX];
+	size_t tkl;
+	int have_term;
+	post_dirent *ents;
+	size_t nents, next_ent;
+	uint32_t df, live;
+} chk;
+
+#define PROBLEM(c, ...) do { (c)->problems++; \
+	fprintf((c)->out, __VA_ARGS__); fputc('\n', (c)->out); } while (0)
+
+static void term_name(const chk *c, char *out, size_t n)
+{
+	size_t off = c->tkl && c->tk[0] == IX_TITLE_MARK ? 1 : 0;
+
+	snprintf(out, n, "%s%.*s", off ? "title:" : "",
+		 (int)(c->tkl - off), c->tk + off);
+}
+
+static void finish_term(chk *c)
+{
+	char name[96];
+
+	if (!c->have_term)
+		return;
+	term_name(c, name, sizeof(name));
+	if (c->next_ent != c->nents)
+		PROBLEM(c, "term '%s': directory lists %zu blocks, %zu found",
+			name, c->nents, c->next_ent);
+	if (c->live != c->df)
+		PROBLEM(c, "term '%s': df %u but %u live postings", name,
+			c->df, c->live);
+	free(c->ents);
+	c->ents = NULL;
+	c->have_term = 0;
+}
+
+static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl)
+{
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	uint32_t pos[POST_BLOCK_MAX * 64];
+	unsigned n;
+	char name[96];
+	const post_dirent *e;
+	const uint8_t *pp;
+	size_t pl;
+	uint64_t sumtf = 0;
+	int rc;
+
+	term_name(c, name, sizeof(name));
+	if (c->next_ent >= c->nents) {
+		PROBLEM(c, "term '%s': block %u not in its directory", name,
+			first);
+		return;
+	}
+	e = &c->ents[c->next_ent++];
+	if (e->first != first) {
+		PROBLEM(c, "term '%s': block %u, directory says %u", name,
+			first, e->first);
+		return;
+	}
+	rc = post_block_decode(v, vl, first, docids, tfs, &n);
+	if (rc) {
+		PROBLEM(c, "term '%s': block %u does not decode", name, first);
+		return;
+	}
+	if (n != e->n || docids[n - 1] != e->last)
+		PROBLEM(c, "term '%s': block %u holds %u docs up to %u, "
+			"directory says %u up to %u", name, first, n,
+			docids[n - 1], e->n, e->last);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t d = docids[i];
+		uint16_t len;
+		int covered = 0;
+
+		sumtf += tfs[i];
+		if (d >= c->st.next_docid) {
+			PROBLEM(c, "term '%s': docid %u past the last one",
+				name, d);
+			return;
+		}
+		len = c->lens[d];
+		if (len == 0)
+			continue;
+		c->live++;
+		for (uint32_t j = 0; j < e->npairs; j++)
+			if (e->pairs[j].tf >= tfs[i] &&
+			    e->pairs[j].len <= len)
+				covered = 1;
+		if (!covered)
+			PROBLEM(c, "term '%s': block %u: score bound misses "
+				"doc %u (tf %u, length %u)", name, first, d,
+				tfs[i], len);
+	}
+	if (c->tk[0] == IX_TITLE_MARK)
+		return;
+	rc = ix_pos_get(c->t, (const char *)c->tk, c->tkl, first, &pp, &pl);
+	if (rc) {
+		PROBLEM(c, "term '%s': block %u has no positions", name,
+			first);
+		return;
+	}
+	if (sumtf > sizeof(pos) / sizeof(pos[0])) {
+		uint32_t *big = malloc(sumtf * sizeof(*big));
+		if (!big)
+			return;
+		rc = post_pos_decode(pp, pl, tfs, n, big, sumtf);
+		free(big);
+	} else {
+		rc = post_pos_decode(pp, pl, tfs, n, pos, sumtf);
+	}
+	if (rc)
+		PROBLEM(c, "term '%s': positions of block %u do not decode",
+			name, first);
+}
+
+static int check_post(chk *c)
+{
+	ix_cur *cur = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl, tkl;
+	uint32_t first;
+	int rc;
+
+	rc = ix_cur_open(c->t, IX_POST, &cur);
+	if (rc)
+		return rc;
+	for (rc = ix_cur_seek(cur, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(cur, &k, &kl, &v, &vl)) {
+		int kind = split_key(k, kl, &tkl, &first);
+
+		if (kind < 0) {
+			PROBLEM(c, "postings table: malformed key of %zu "
+				"bytes", kl);
+			continue;
+		}
+		if (kind == 0) {
+			finish_term(c);
+			memcpy(c->tk, k, tkl);
+			c->tkl = tkl;
+			c->have_term = 1;
+			c->next_ent = 0;
+			c->live = 0;
+			if (post_term_decode(v, vl, &c->df, &c->ents,
+					     &c->nents)) {
+				char name[96];
+				term_name(c, name, sizeof(name));
+				PROBLEM(c, "term '%s': record does not decode",
+					name);
+				c->have_term = 0;
+				c->ents = NULL;
+			}
+			continue;
+		}
+		if (!c->have_term || tkl != c->tkl ||
+		    memcmp(k, c->tk, tkl) != 0) {
+			PROBLEM(c, "postings table: block without a term "
+				"record (%.*s)", (int)tkl, k);
+			continue;
+		}
+		check_block(c, first, v, vl);
+	}
+	finish_term(c);
+	ix_cur_close(cur);
+	return rc > 0 ? 0 : rc;
+}
+
+static int check_docs(chk *c)
+{
+	ix_cur *cur = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	uint64_t n = 0, sumlen = 0, sumtlen = 0;
+	uint8_t *has;
+	buf body;
+	int rc;
+
+	has = calloc((size_t)c->st.next_docid + 1, 1);
+	if (!has)
+		return LEDE_ENOMEM;
+	buf_init(&body);
+	rc = ix_cur_open(c->t, IX_DOCS, &cur);
+	if (rc)
+		goto out;
+	for (rc = ix_cur_seek(cur, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(cur, &k, &kl, &v, &vl)) {
+		ix_doc d;
+		uint32_t docid, back;
+
+		if (kl != 4) {
+			PROBLEM(c, "documents table: key of %zu bytes", kl);
+			continue;
+		}
+		docid = u32be_get(k);
+		if (docid == 0 || docid >= c->st.next_docid) {
+			PROBLEM(c, "document %u: docid out of range", docid);
+			continue;
+		}
+		if (ix_doc_parse(v, vl, docid, &d)) {
+			PROBLEM(c, "document %u: record does not decode",
+				docid);
+			continue;
+		}
+		has[docid] = 1;
+		n++;
+		sumlen += d.len;
+		sumtlen += d.tlen;
+		if (c->lens[docid] != (d.len > 65535 ? 65535 : d.len))
+			PROBLEM(c, "document %u: length %u, table says %u",
+				docid, d.len, c->lens[docid]);
+		if (ix_id_lookup(c->t, d.id, d.id_len, &back) || back != docid)
+			PROBLEM(c, "document %u: id '%.*s' does not map back",
+				docid, (int)d.id_len, d.id);
+		if (ix_body_get(c->t, docid, &body))
+			PROBLEM(c, "document %u: body missing or corrupt",
+				docid);
+	}
+	if (rc > 0)
+		rc = 0;
+	for (uint32_t d = 1; d < c->st.next_docid; d++)
+		if (c->lens[d] && !has[d])
+			PROBLEM(c, "docid %u: live length but no record", d);
+	if (n != c->st.ndocs || sumlen != c->st.sumlen ||
+	    sumtlen != c->st.sumtlen)
+		PROBLEM(c, "statistics say %llu documents of %llu tokens, "
+			"records have %llu of %llu",
+			(unsigned long long)c->st.ndocs,
+			(unsigned long long)c->st.sumlen,
+			(unsigned long long)n, (unsigned long long)sumlen);
+out:
+	ix_cur_close(cur);
+	buf_release(&body);
+	free(has);
+	return rc;
+}
+
+int mt_check(ix *x, FILE *out, uint64_t *problems)
+{
+	chk c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	rc = ix_begin(x, 0, &c.t);
+	if (!rc)
+		rc = ix_stats_get(c.t, &c.st);
+	if (rc == LEDE_ECORRUPT) {
+		PROBLEM(&c, "collection statistics are corrupt");
+		goto out;
+	}
+	if (!rc)
+		rc = load_lens(c.t, c.st.next_docid, &c.lens);
+	if (rc == LEDE_ECORRUPT) {
+		PROBLEM(&c, "document length table is corrupt");
+		rc = 0;
+		goto out;
+	}
+	if (!rc)
+		rc = check_post(&c);
+	if (!rc)
+		rc = check_docs(&c);
+out:
+	if (rc == LEDE_ECORRUPT) {
+		PROBLEM(&c, "index structure is corrupt: %s", ix_errmsg(x));
+		rc = 0;
+	}
+	free(c.lens);
+	free(c.ents);
+	ix_abort(c.t);
+	*problems = c.problems;
+	return rc;
+}
+
+/* ---- compact ---- */
+
+typedef struct tkey {
+	uint8_t k[IX_TERMKEY_MAX];
+	uint8_t len;
+} tkey;
+
+static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
+			const uint16_t *lens, uint32_t next,
+			mt_compact_counts *cc)
+{
+	const uint8_t *rp, *bp, *pp;
+	size_t rl, bl, pl, nents = 0, nd = 0, np = 0, capd = 0, capp = 0;
+	post_dirent *ents = NULL, *nents_arr = NULL;
+	uint32_t df, *docids = NULL, *tfs = NULL, *pos = NULL, *plen = NULL;
+	uint32_t bd[POST_BLOCK_MAX], bt[POST_BLOCK_MAX];
+	uint8_t key[IX_TERMKEY_MAX + 5];
+	int has_pos = tk[0] != IX_TITLE_MARK;
+	buf blk, pblk, rec;
+	int rc;
+
+	buf_init(&blk);
+	buf_init(&pblk);
+	buf_init(&rec);
+	rc = ix_term_get(t, (const char *)tk, tkl, &rp, &rl);
+	if (!rc)
+		rc = post_term_decode(rp, rl, &df, &ents, &nents);
+	if (rc)
+		goto out;
+	memcpy(key, tk, tkl);
+	key[tkl] = 0;
+	/* Gather live postings (and positions) of every block. */
+	for (size_t i = 0; i < nents; i++) {
+		unsigned n;
+		uint64_t sumtf = 0;
+		uint32_t *allpos = NULL;
+
+		u32be_put(key + tkl + 1, ents[i].first);
+		rc = ix_get(t, IX_POST, key, tkl + 5, &bp, &bl);
+		if (!rc)
+			rc = post_block_decode(bp, bl, ents[i].first, bd, bt,
+					       &n);
+		if (rc)
+			goto out;
+		for (unsigned j = 0; j < n; j++)
+			sumtf += bt[j];
+		if (has_pos) {
+			rc = ix_get(t, IX_POS, key, tkl + 5, &pp, &pl);
+			if (rc)
+				goto out;
+			allpos = malloc(sumtf * sizeof(*allpos) + 4);
+			if (!allpos) {
+				rc = LEDE_ENOMEM;
+				goto out;
+			}
+			rc = post_pos_decode(pp, pl, bt, n, allpos, sumtf);
+			if (rc) {
+				free(allpos);
+				goto out;
+			}
+		}
+		if (nd + n > capd) {
+			size_t nc = (nd + n) * 2;
+			uint32_t *a = realloc(docids, nc * sizeof(*a));
+			uint32_t *b2, *c2;
+			if (a)
+				docids = a;
+			b2 = realloc(tfs, nc * sizeof(*b2));
+			if (b2)
+				tfs = b2;
+			c2 = realloc(plen, nc * sizeof(*c2));
+			if (c2)
+				plen = c2;
+			if (!a || !b2 || !c2) {
+				free(allpos);
+				rc = LEDE_ENOMEM;
+				goto out;
+			}
+			capd = nc;
+		}
+		if (np + sumtf > capp) {
+			size_t nc = (np + sumtf) * 2;
+			uint32_t *a = realloc(pos, nc * sizeof(*a));
+			if (!a) {
+				free(allpos);
+				rc = LEDE_ENOMEM;
+				goto out;
+			}
+			pos = a;
+			capp = nc;
+		}
+		for (unsigned j = 0, off = 0; j < n; off += bt[j], j++) {
+			if (bd[j] >= next || lens[bd[j]] == 0) {
+				cc->dropped++;
+				continue;
+			}
+			docids[nd] = bd[j];
+			tfs[nd] = bt[j];
+			plen[nd] = lens[bd[j]];
+			nd++;
+			if (has_pos) {
+				memcpy(pos + np, allpos + off,
+				       bt[j] * sizeof(*pos));
+				np += bt[j];
+			}
+		}
+		free(allpos);
+		/* The old keys go; the new blocks are put below. */
+		rc = ix_del(t, IX_POST, key, tkl + 5);
+		if (!rc && has_pos)
+			rc = ix_del(t, IX_POS, key, tkl + 5);
+		if (rc)
+			goto out;
+	}
+	cc->blocks_before += nents;
+	if (nd == 0) {
+		rc = ix_del(t, IX_POST, key, tkl + 1);
+		goto out;
+	}
+	{
+		size_t nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
+		size_t at = 0;
+
+		nents_arr = calloc(nb, sizeof(*nents_arr));
+		if (!nents_arr) {
+			rc = LEDE_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < nb; i++) {
+			size_t s = i * POST_BLOCK_MAX;
+			unsigned n = (unsigned)(nd - s < POST_BLOCK_MAX ?
+						nd - s : POST_BLOCK_MAX);
+			size_t ptot = 0;
+
+			buf_clear(&blk);
+			rc = post_block_encode(docids + s, tfs + s, n, &blk);
+			if (rc)
+				goto out;
+			u32be_put(key + tkl + 1, docids[s]);
+			rc = ix_put(t, IX_POST, key, tkl + 5, blk.data,
+				    blk.len, 0);
+			if (rc)
+				goto out;
+			if (has_pos) {
+				for (unsigned j = 0; j < n; j++)
+					ptot += tfs[s + j];
+				buf_clear(&pblk);
+				rc = post_pos_encode(pos + at, tfs + s, n,
+						     &pblk);
+				if (!rc)
+					rc = ix_put(t, IX_POS, key, tkl + 5,
+						    pblk.data, pblk.len, 0);
+				if (rc)
+					goto out;
+				at += ptot;
+			}
+			nents_arr[i].first = docids[s];
+			nents_arr[i].last = docids[s + n - 1];
+			nents_arr[i].n = n;
+			post_pairs_compute(tfs + s, plen + s, n,
+					   &nents_arr[i]);
+		}
+		rc = post_term_encode((uint32_t)nd, nents_arr, nb, &rec);
+		if (!rc)
+			rc = ix_put(t, IX_POST, key, tkl + 1, rec.data,
+				    rec.len, 0);
+		cc->blocks_after += nb;
+		cc->terms++;
+	}
+out:
+	free(ents);
+	free(nents_arr);
+	free(docids);
+	free(tfs);
+	free(plen);
+	free(pos);
+	buf_release(&blk);
+	buf_release(&pblk);
+	buf_release(&rec);
+	return rc;
+}
+
+int mt_compact(ix *x, mt_compact_counts *cc)
+{
+	ix_txn *t = NULL;
+	ix_cur *c = NULL;
+	ix_stats st;
+	uint16_t *lens = NULL;
+	tkey *todo = NULL;
+	size_t ntodo = 0, captodo = 0;
+	const uint8_t *k, *v;
+	size_t kl, vl, tkl;
+	uint32_t first;
+	char file[4096];
+	struct stat sb;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	snprintf(file, sizeof(file), "%s/data.mdb", ix_path(x));
+	rc = ix_ensure_room(x, stat(file, &sb) == 0 ?
+			    (uint64_t)sb.st_size : 0);
+	if (!rc)
+		rc = ix_begin(x, 1, &t);
+	if (!rc)
+		rc = ix_stats_get(t, &st);
+	if (!rc)
+		rc = load_lens(t, st.next_docid, &lens);
+	if (!rc)
+		rc = ix_cur_open(t, IX_POST, &c);
+	if (rc)
+		goto out;
+	/* Terms to rewrite: more than one block with a short one before the
+	 * last, or any deleted posting. Collected first: the rewrite moves
+	 * keys under the cursor. */
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		post_dirent *ents = NULL;
+		size_t n = 0;
+		uint32_t df;
+		uint64_t total = 0;
+		int need = 0;
+
+		if (split_key(k, kl, &tkl, &first) != 0)
+			continue;
+		if (post_term_decode(v, vl, &df, &ents, &n)) {
+			rc = LEDE_ECORRUPT;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			total += ents[i].n;
+			if (i + 1 < n && ents[i].n < POST_BLOCK_MAX)
+				need = 1;
+		}
+		free(ents);
+		if (total != df)
+			need = 1;
+		if (!need)
+			continue;
+		if (ntodo == captodo) {
+			size_t nc = captodo ? captodo * 2 : 1024;
+			tkey *p = realloc(todo, nc * sizeof(*p));
+			if (!p) {
+				rc = LEDE_ENOMEM;
+				break;
+			}
+			todo = p;
+			captodo = nc;
+		}
+		memcpy(todo[ntodo].k, k, tkl);
+		todo[ntodo].len = (uint8_t)tkl;
+		ntodo++;
+	}
+	ix_cur_close(c);
+	c = NULL;
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; !rc && i < ntodo; i++)
+		rc = compact_term(t, todo[i].k, todo[i].len, lens,
+				  st.next_docid, cc);
+	if (!rc) {
+		rc = ix_commit(t);
+		t = NULL;
+	}
+out:
+	ix_cur_close(c);
+	ix_abort(t);
+	free(lens);
+	free(todo);
+	return rc;
+}

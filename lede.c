@@ -1,0 +1,862 @@
+/*
+ * lede.c - the command line: one binary, one subcommand per job.
+ *
+ *   lede index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--watch] PATH...
+ *   lede rm [-i DIR] ID...
+ *   lede search [-i DIR] [-n N] [--offset N] QUERY...
+ *   lede search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]
+ *   lede stats [-i DIR]
+ *   lede check [-i DIR]
+ *   lede compact [-i DIR]
+ *
+ * The index folder is -i DIR, else $LEDE_INDEX, else ./lede.db.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "common/ana.h"
+#include "common/ix.h"
+#include "common/stem.h"
+#include "indexer/bld.h"
+#include "indexer/maint.h"
+#include "indexer/reader.h"
+#include "searcher/search.h"
+
+#define DEFAULT_INDEX "lede.db"
+#define DEFAULT_MEM_MB 512
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *index_dir(const char *opt)
+{
+	const char *env = getenv("LEDE_INDEX");
+
+	if (opt)
+		return opt;
+	if (env && *env)
+		return env;
+	return DEFAULT_INDEX;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: lede <command> [options]\n"
+"\n"
+"commands:\n"
+"  index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--watch] PATH...\n"
+"        add new, replace changed, skip unchanged articles from files,\n"
+"        folders (.txt .html .htm .md .jsonl) or - (JSONL on stdin)\n"
+"  rm [-i DIR] ID...           delete documents by external id\n"
+"  search [-i DIR] [-n N] [--offset N] QUERY...\n"
+"  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
+"                              TREC run for qid<TAB>query lines\n"
+"  stats [-i DIR]              documents, terms, postings, bytes per table\n"
+"  check [-i DIR]              verify every block and record\n"
+"  compact [-i DIR]            merge small blocks, drop deleted postings\n"
+"\n"
+"The index is -i DIR, else $LEDE_INDEX, else ./" DEFAULT_INDEX ".\n");
+}
+
+/* Options shared by subcommands; unknown ones are an error. */
+typedef struct opts {
+	const char *index;
+	const char *lang;
+	size_t mem_mb;
+	int quiet, prune, watch;
+	size_t n, offset;
+	int n_set;
+	const char *batch, *run_tag, *latency;
+	char **args;
+	int nargs;
+} opts;
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v > (1ULL << 40) || s[0] == '-')
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->mem_mb = DEFAULT_MEM_MB;
+	o->n = 10;
+	o->run_tag = "lede";
+	o->args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!o->args)
+		return -1;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+#define NEED_VAL() do { if (!val) { \
+	lede_err("option %s needs a value", a); return -1; } i++; } while (0)
+		if (strcmp(a, "--") == 0) {
+			for (i++; i < argc; i++)
+				o->args[o->nargs++] = argv[i];
+			break;
+		} else if (strcmp(a, "-i") == 0 || strcmp(a, "--index") == 0) {
+			NEED_VAL();
+			o->index = val;
+		} else if (strcmp(a, "--lang") == 0) {
+			NEED_VAL();
+			o->lang = val;
+		} else if (strcmp(a, "--mem") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->mem_mb) || o->mem_mb < 16) {
+				lede_err("--mem wants megabytes, 16 or more");
+				return -1;
+			}
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
+		} else if (strcmp(a, "--prune") == 0) {
+			o->prune = 1;
+		} else if (strcmp(a, "--watch") == 0) {
+			o->watch = 1;
+		} else if (strcmp(a, "-n") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->n) || o->n > SRCH_MAX_K) {
+				lede_err("-n wants a number up to %d",
+					 SRCH_MAX_K);
+				return -1;
+			}
+			o->n_set = 1;
+		} else if (strcmp(a, "--offset") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->offset) ||
+			    o->offset > SRCH_MAX_K) {
+				lede_err("--offset wants a number up to %d",
+					 SRCH_MAX_K);
+				return -1;
+			}
+		} else if (strcmp(a, "--batch") == 0) {
+			NEED_VAL();
+			o->batch = val;
+		} else if (strcmp(a, "--run-tag") == 0) {
+			NEED_VAL();
+			o->run_tag = val;
+		} else if (strcmp(a, "--latency") == 0) {
+			NEED_VAL();
+			o->latency = val;
+		} else if (a[0] == '-' && a[1] != 0) {
+			lede_err("unknown option '%s'", a);
+			return -1;
+		} else {
+			o->args[o->nargs++] = argv[i];
+		}
+#undef NEED_VAL
+	}
+	return 0;
+}
+
+static void open_fail(const char *dir, int rc)
+{
+	if (rc == LEDE_ENOTFOUND)
+		lede_err("cannot open index '%s': no index there (run "
+			 "'lede index -i %s PATH' first)", dir, dir);
+	else
+		lede_err("cannot open index '%s': %s (%s)", dir,
+			 lede_strerror(rc), ix_open_errmsg());
+}
+
+/* ---- index ---- */
+
+typedef struct ictx {
+	bld *b;
+	rd_stats *st;
+	int progress;
+	double t0, last;
+	uint64_t total_bytes;
+	int failed;
+} ictx;
+
+static void show_progress(ictx *c, int final)
+{
+	double el = now_s() - c->t0;
+	const bld_counts *k = bld_get_counts(c->b);
+	uint64_t docs = c->st->docs;
+	double mb = c->st->bytes / 1e6;
+
+	if (!c->progress)
+		return;
+	fprintf(stderr, "\r\033[K%llu documents, %.0f docs/s, %.1f MB/s",
+		(unsigned long long)docs, el > 0 ? docs / el : 0.0,
+		el > 0 ? mb / el : 0.0);
+	if (c->total_bytes && c->st->bytes > 0 && !final) {
+		double frac = (double)c->st->bytes / c->total_bytes;
+		if (frac > 0.01 && frac < 1)
+			fprintf(stderr, ", %.0f%%, ETA %.0f s", frac * 100,
+				el / frac - el);
+	}
+	fprintf(stderr, " (%llu added, %llu replaced, %llu unchanged)",
+		(unsigned long long)k->added, (unsigned long long)k->replaced,
+		(unsigned long long)k->unchanged);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static int on_doc(void *ctx, const rd_doc *d)
+{
+	ictx *c = ctx;
+	int rc;
+
+	if (stop_flag)
+		return LEDE_EINTR;
+	rc = bld_add(c->b, d);
+	if (rc == LEDE_EEMPTY)
+		return 0;
+	if (rc == LEDE_EINVAL) {
+		lede_warn("%s: document without id, skipped", d->source);
+		return 0;
+	}
+	if (rc) {
+		lede_err("%s%s%.0u: cannot index '%s': %s", d->source,
+			 d->line ? ":" : "", d->line, d->id, lede_strerror(rc));
+		return rc;
+	}
+	if (c->progress) {
+		double t = now_s();
+		if (t - c->last > 0.2) {
+			c->last = t;
+			show_progress(c, 0);
+		}
+	}
+	return 0;
+}
+
+static uint64_t path_bytes(const char *p, int depth)
+{
+	struct stat sb;
+
+	if (strcmp(p, "-") == 0 || lstat(p, &sb) != 0)
+		return 0;
+	if (S_ISREG(sb.st_mode))
+		return (uint64_t)sb.st_size;
+	if (S_ISDIR(sb.st_mode) && depth < 64) {
+		/* Only the total size, for the ETA: a cheap walk. */
+		char sub[4096];
+		uint64_t sum = 0;
+		DIR *dir = opendir(p);
+		struct dirent *de;
+
+		if (!dir)
+			return 0;
+		while ((de = readdir(dir)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", p, de->d_name);
+			sum += path_bytes(sub, depth + 1);
+		}
+		closedir(dir);
+		return sum;
+	}
+	return 0;
+}
+
+static void print_summary(ictx *c, double secs, int quiet_ok)
+{
+	const bld_counts *k = bld_get_counts(c->b);
+	rd_stats *s = c->st;
+
+	(void)quiet_ok;
+	fprintf(stderr,
+		"indexed %llu documents in %.2f s (%.0f docs/s, %.1f MB/s): "
+		"%llu added, %llu replaced, %llu unchanged, %llu deleted",
+		(unsigned long long)s->docs, secs,
+		secs > 0 ? s->docs / secs : 0.0,
+		secs > 0 ? s->bytes / 1e6 / secs : 0.0,
+		(unsigned long long)k->added, (unsigned long long)k->replaced,
+		(unsigned long long)k->unchanged,
+		(unsigned long long)k->deleted);
+	if (s->skipped_binary || s->skipped_unknown || s->skipped_empty ||
+	    k->empty || s->bad_lines || s->too_big || s->errors)
+		fprintf(stderr, "; skipped: %llu binary, %llu unknown type, "
+			"%llu empty, %llu bad json lines, %llu too big, "
+			"%llu unreadable",
+			(unsigned long long)s->skipped_binary,
+			(unsigned long long)s->skipped_unknown,
+			(unsigned long long)(s->skipped_empty + k->empty),
+			(unsigned long long)s->bad_lines,
+			(unsigned long long)s->too_big,
+			(unsigned long long)s->errors);
+	fputc('\n', stderr);
+}
+
+static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots);
+
+static int cmd_index(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	bld *b = NULL;
+	bld_opts bo;
+	rd_stats st;
+	ictx c;
+	double t0 = now_s();
+	int rc = 0, status = 0;
+
+	if (o->nargs == 0) {
+		lede_err("index: give at least one file, folder or -");
+		return 2;
+	}
+	if (o->lang && !stem_lang_ok(o->lang)) {
+		const char **l = stem_langs();
+		lede_err("unknown language '%s'", o->lang);
+		fprintf(stderr, "languages:");
+		for (; *l; l++)
+			fprintf(stderr, " %s", *l);
+		fputc('\n', stderr);
+		return 2;
+	}
+	rc = ix_open(dir, IX_CREATE, o->lang, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 1;
+	}
+	memset(&bo, 0, sizeof(bo));
+	bo.mem_bytes = o->mem_mb << 20;
+	rc = bld_new(x, &bo, &b);
+	if (rc) {
+		lede_err("cannot start indexing: %s", lede_strerror(rc));
+		ix_close(x);
+		return 1;
+	}
+	memset(&st, 0, sizeof(st));
+	memset(&c, 0, sizeof(c));
+	c.b = b;
+	c.st = &st;
+	c.progress = !o->quiet && isatty(2);
+	c.t0 = t0;
+	for (int i = 0; c.progress && i < o->nargs; i++)
+		c.total_bytes += path_bytes(o->args[i], 0);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (int i = 0; i < o->nargs && !rc; i++) {
+		rc = rd_path(o->args[i], on_doc, &c, &st);
+		if (rc == LEDE_EIO) {
+			/* rd_path warned: a missing path is not fatal for
+			 * the others. */
+			status = 1;
+			rc = 0;
+		}
+	}
+	if (!rc && o->prune)
+		rc = bld_prune(b, (const char *const *)o->args,
+			       (size_t)o->nargs);
+	if (!rc || rc == LEDE_EINTR) {
+		int crc = bld_commit(b);
+		if (crc) {
+			lede_err("cannot commit to '%s': %s (%s)", dir,
+				 lede_strerror(crc), ix_errmsg(x));
+			rc = crc;
+		}
+	}
+	if (c.progress)
+		show_progress(&c, 1);
+	print_summary(&c, now_s() - t0, o->quiet);
+	if (rc == LEDE_EINTR)
+		lede_warn("interrupted: what was read so far is committed");
+	else if (rc && rc != LEDE_EFULL)
+		lede_err("indexing stopped: %s; the index keeps its last "
+			 "commit", lede_strerror(rc));
+	else if (rc == LEDE_EFULL)
+		lede_err("indexing stopped: %s; the index keeps its last "
+			 "commit", ix_errmsg(x));
+	if (!rc && o->watch)
+		rc = watch_loop(x, b, &c, o->args, o->nargs);
+	bld_free(b);
+	ix_close(x);
+	if (rc && rc != LEDE_EINTR)
+		return 1;
+	return status;
+}
+
+/* ---- watch: inotify on every folder below the roots ---- */
+
+#define WATCH_MAX 65536
+
+typedef struct wmap {
+	int wd;
+	char *path;
+} wmap;
+
+static int watch_add_tree(int fd, const char *path, wmap **m, size_t *n,
+			  size_t *cap, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int wd;
+
+	if (depth > 64 || *n >= WATCH_MAX)
+		return 0;
+	wd = inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO |
+			       IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+			       IN_ONLYDIR);
+	if (wd < 0)
+		return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		wmap *p = realloc(*m, nc * sizeof(*p));
+		if (!p)
+			return LEDE_ENOMEM;
+		*m = p;
+		*cap = nc;
+	}
+	(*m)[*n].wd = wd;
+	(*m)[*n].path = strdup(path);
+	if (!(*m)[*n].path)
+		return LEDE_ENOMEM;
+	(*n)++;
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char sub[4096];
+		struct stat sb;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
+			watch_add_tree(fd, sub, m, n, cap, depth + 1);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots)
+{
+	int fd = inotify_init1(IN_CLOEXEC);
+	wmap *m = NULL;
+	size_t n = 0, cap = 0;
+	char ev[64 * 1024] __attribute__((aligned(8)));
+	int rc = 0;
+
+	(void)x;
+	if (fd < 0) {
+		lede_err("cannot watch: %s", strerror(errno));
+		return LEDE_EIO;
+	}
+	for (int i = 0; i < nroots; i++)
+		watch_add_tree(fd, roots[i], &m, &n, &cap, 0);
+	if (!c->progress)
+		fprintf(stderr, "watching %zu folders; ctrl-c stops\n", n);
+	while (!stop_flag && !rc) {
+		ssize_t got = read(fd, ev, sizeof(ev));
+		int changed = 0;
+
+		if (got <= 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (char *p = ev; p < ev + got;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			const char *base = NULL;
+			char full[4096];
+
+			for (size_t i = 0; i < n; i++)
+				if (m[i].wd == e->wd)
+					base = m[i].path;
+			p += sizeof(*e) + e->len;
+			if (!base || e->len == 0 || e->name[0] == '.')
+				continue;
+			snprintf(full, sizeof(full), "%s/%s", base, e->name);
+			if (e->mask & IN_ISDIR) {
+				if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
+					watch_add_tree(fd, full, &m, &n, &cap,
+						       0);
+					rc = rd_path(full, on_doc, c, c->st);
+					changed = 1;
+				}
+				continue;
+			}
+			if (e->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
+				rc = rd_path(full, on_doc, c, c->st);
+				changed = 1;
+			} else if (e->mask & (IN_DELETE | IN_MOVED_FROM)) {
+				int r2 = bld_remove(b, full, strlen(full));
+				if (r2 && r2 != LEDE_ENOTFOUND)
+					rc = r2;
+				changed = !r2;
+			}
+			if (rc == LEDE_EIO)
+				rc = 0;
+		}
+		if (changed && !rc) {
+			rc = bld_commit(b);
+			if (!rc)
+				print_summary(c, now_s() - c->t0, 0);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(m[i].path);
+	free(m);
+	close(fd);
+	if (!rc)
+		rc = bld_commit(b);
+	return rc;
+}
+
+/* ---- rm ---- */
+
+static int cmd_rm(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	bld *b = NULL;
+	bld_opts bo = { (size_t)DEFAULT_MEM_MB << 20 };
+	int rc, missing = 0;
+
+	if (o->nargs == 0) {
+		lede_err("rm: give at least one document id");
+		return 2;
+	}
+	rc = ix_open(dir, 0, NULL, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 1;
+	}
+	rc = bld_new(x, &bo, &b);
+	for (int i = 0; !rc && i < o->nargs; i++) {
+		rc = bld_remove(b, o->args[i], strlen(o->args[i]));
+		if (rc == LEDE_ENOTFOUND) {
+			lede_warn("no document with id '%s'", o->args[i]);
+			missing++;
+			rc = 0;
+		}
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	if (rc)
+		lede_err("rm failed: %s; nothing was deleted",
+			 lede_strerror(rc));
+	else
+		fprintf(stderr, "deleted %llu documents\n",
+			(unsigned long long)bld_get_counts(b)->deleted);
+	bld_free(b);
+	ix_close(x);
+	return rc ? 1 : missing ? 1 : 0;
+}
+
+/* ---- search ---- */
+
+static void fmt_date(int32_t d, char *out, size_t n)
+{
+	if (d <= 0)
+		snprintf(out, n, "%-10s", "-");
+	else
+		snprintf(out, n, "%04d-%02d-%02d", d / 10000, d / 100 % 100,
+			 d % 100);
+}
+
+static int run_batch(ix_txn *t, ana *a, opts *o)
+{
+	FILE *in = fopen(o->batch, "r");
+	FILE *lat = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	srch_opts so;
+	int rc = 0;
+
+	if (!in) {
+		lede_err("cannot open '%s': %s", o->batch, strerror(errno));
+		return 2;
+	}
+	if (o->latency) {
+		lat = fopen(o->latency, "w");
+		if (!lat) {
+			lede_err("cannot write '%s': %s", o->latency,
+				 strerror(errno));
+			fclose(in);
+			return 2;
+		}
+	}
+	srch_opts_init(&so);
+	so.k = o->n_set ? o->n : 1000;
+	while ((len = getline(&line, &cap, in)) > 0) {
+		char *tab, *q;
+		srch_result r;
+		double t0, us;
+
+		while (len > 0 && (line[len - 1] == '\n' ||
+				   line[len - 1] == '\r'))
+			line[--len] = 0;
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = 0;
+		q = tab + 1;
+		t0 = now_s();
+		rc = srch_run(t, a, q, strlen(q), &so, &r);
+		if (rc == LEDE_ETOOBIG) {
+			lede_warn("query %s over the caps, skipped", line);
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		/* Fetch the ids as part of the timed search, as the peers
+		 * do. */
+		for (size_t i = 0; i < r.n; i++) {
+			ix_doc d;
+			if (ix_doc_get(t, r.hits[i].docid, &d) == 0)
+				(void)d;
+		}
+		us = (now_s() - t0) * 1e6;
+		for (size_t i = 0; i < r.n; i++) {
+			ix_doc d;
+			if (ix_doc_get(t, r.hits[i].docid, &d))
+				continue;
+			printf("%s Q0 %.*s %zu %.6f %s\n", line,
+			       (int)d.id_len, d.id, i + 1, r.hits[i].score,
+			       o->run_tag);
+		}
+		if (lat)
+			fprintf(lat, "%s\t%.0f\t%zu\n", line, us, r.n);
+		srch_result_release(&r);
+	}
+	free(line);
+	fclose(in);
+	if (lat)
+		fclose(lat);
+	if (rc) {
+		lede_err("search failed: %s", lede_strerror(rc));
+		return 2;
+	}
+	return 0;
+}
+
+static int cmd_search(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	ix_txn *t = NULL;
+	ana *a = NULL;
+	srch_opts so;
+	srch_result r;
+	buf q;
+	double t0;
+	int rc, status = 1;
+
+	if (!o->batch && o->nargs == 0) {
+		lede_err("search: give a query");
+		return 2;
+	}
+	buf_init_limit(&q, SRCH_MAX_QUERY_BYTES * 4);
+	rc = ix_open(dir, IX_RDONLY, NULL, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 2;
+	}
+	rc = ana_new(ix_lang(x), &a);
+	if (!rc)
+		rc = ix_begin(x, 0, &t);
+	if (rc) {
+		lede_err("cannot read index '%s': %s", dir, lede_strerror(rc));
+		status = 2;
+		goto out;
+	}
+	if (o->batch) {
+		status = run_batch(t, a, o);
+		goto out;
+	}
+	for (int i = 0; i < o->nargs; i++) {
+		if ((i && buf_addc(&q, ' ')) || buf_adds(&q, o->args[i])) {
+			lede_err("query too long (the cap is %d bytes)",
+				 SRCH_MAX_QUERY_BYTES);
+			status = 2;
+			goto out;
+		}
+	}
+	srch_opts_init(&so);
+	so.k = o->n;
+	so.offset = o->offset;
+	t0 = now_s();
+	rc = srch_run(t, a, (const char *)q.data, q.len, &so, &r);
+	if (rc == LEDE_ETOOBIG) {
+		lede_err("query too long: the caps are %d bytes and %d "
+			 "distinct words", SRCH_MAX_QUERY_BYTES,
+			 SRCH_MAX_TERMS);
+		status = 2;
+		goto out;
+	}
+	if (rc) {
+		lede_err("search failed: %s", lede_strerror(rc));
+		status = 2;
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++) {
+		ix_doc d;
+		char date[16];
+
+		if (ix_doc_get(t, r.hits[i].docid, &d))
+			continue;
+		fmt_date(d.date, date, sizeof(date));
+		printf("%3zu. %s  %.*s  [%.*s]  %.3f\n", o->offset + i + 1,
+		       date, (int)d.title_len, d.title, (int)d.id_len, d.id,
+		       r.hits[i].score);
+	}
+	fprintf(stderr, "%llu results (%.1f ms)\n",
+		(unsigned long long)r.total, (now_s() - t0) * 1e3);
+	status = r.n ? 0 : 1;
+	srch_result_release(&r);
+out:
+	buf_release(&q);
+	ix_abort(t);
+	ana_free(a);
+	ix_close(x);
+	return status;
+}
+
+/* ---- stats, check, compact ---- */
+
+static int cmd_stats(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	mt_stats ms;
+	int rc;
+
+	rc = ix_open(dir, IX_RDONLY, NULL, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 1;
+	}
+	rc = mt_stats_get(x, &ms);
+	if (rc) {
+		lede_err("cannot read stats: %s", lede_strerror(rc));
+		ix_close(x);
+		return 1;
+	}
+	mt_stats_print(x, &ms, stdout);
+	ix_close(x);
+	return 0;
+}
+
+static int cmd_check(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	uint64_t problems = 0;
+	int rc;
+
+	rc = ix_open(dir, IX_RDONLY, NULL, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 1;
+	}
+	rc = mt_check(x, stdout, &problems);
+	ix_close(x);
+	if (rc) {
+		lede_err("check could not finish: %s", lede_strerror(rc));
+		return 1;
+	}
+	if (problems) {
+		printf("%llu problems found\n", (unsigned long long)problems);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_compact(opts *o)
+{
+	const char *dir = index_dir(o->index);
+	ix *x = NULL;
+	mt_compact_counts cc;
+	int rc;
+
+	rc = ix_open(dir, 0, NULL, &x);
+	if (rc) {
+		open_fail(dir, rc);
+		return 1;
+	}
+	rc = mt_compact(x, &cc);
+	if (rc)
+		lede_err("compact failed: %s (%s); the index is unchanged",
+			 lede_strerror(rc), ix_errmsg(x));
+	else
+		printf("compacted %llu terms: %llu blocks -> %llu, %llu "
+		       "deleted postings dropped\n",
+		       (unsigned long long)cc.terms,
+		       (unsigned long long)cc.blocks_before,
+		       (unsigned long long)cc.blocks_after,
+		       (unsigned long long)cc.dropped);
+	ix_close(x);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	const char *cmd;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (parse_opts(argc - 2, argv + 2, &o)) {
+		free(o.args);
+		return 2;
+	}
+	if (!strcmp(cmd, "index"))
+		rc = cmd_index(&o);
+	else if (!strcmp(cmd, "rm"))
+		rc = cmd_rm(&o);
+	else if (!strcmp(cmd, "search"))
+		rc = cmd_search(&o);
+	else if (!strcmp(cmd, "stats"))
+		rc = cmd_stats(&o);
+	else if (!strcmp(cmd, "check"))
+		rc = cmd_check(&o);
+	else if (!strcmp(cmd, "compact"))
+		rc = cmd_compact(&o);
+	else {
+		lede_err("unknown command '%s'", cmd);
+		usage(stderr);
+		rc = 2;
+	}
+	free(o.args);
+	return rc;
+}
