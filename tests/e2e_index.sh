@@ -1,0 +1,218 @@
+#!/bin/sh
+# End-to-end tests of the real binary on fresh temporary indexes:
+# index, re-index, edit, delete, prune, bad input, a big document, and a
+# SIGKILL in the middle of a large run. Prints "N passed, N failed".
+#
+# LEDE names the binary (default ./lede).
+LEDE=${LEDE:-$PWD/lede}
+T=$(mktemp -d /tmp/lede-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # check "description" command...
+	d=$1; shift
+	if "$@" >/dev/null 2>&1; then ok; else bad "$d"; fi
+}
+check_not() {
+	d=$1; shift
+	if "$@" >/dev/null 2>&1; then bad "$d"; else ok; fi
+}
+# expect "description" "pattern" file
+expect() {
+	if grep -q -E -- "$2" "$3"; then ok; else
+		bad "$1 (no /$2/ in:)"; sed 's/^/    /' "$3" | head -20; fi
+}
+
+IX=$T/ix
+A=$T/archive
+mkdir -p "$A/2021" "$A/world"
+
+cat > "$A/2021/nso.txt" <<'EOF'
+Creating new perspectives since 2009
+
+Israel reduces cyber technologies sales amid NSO scandal
+
+November 27, 2021 at 12:48 pm
+
+The Israeli Ministry of Defence reduced the number of countries to which
+companies can sell cyber technologies. Pegasus spyware zebrafinch.
+EOF
+cat > "$A/world/summit.html" <<'EOF'
+<!doctype html><html><head><title>Site | Summit</title>
+<meta property="og:title" content="Leaders meet at the harbour summit">
+<meta property="article:published_time" content="2020-03-04T10:00:00Z">
+<script>var trackingcode = 1;</script><style>.x{}</style></head>
+<body><nav>Home News Sport</nav><article><h1>Leaders meet</h1>
+<p>Leaders met at the harbour to talk about fishing quotas &amp; tariffs.</p>
+<p>The caf&eacute; owner said quokkabird.</p></article>
+<footer>copyright</footer></body></html>
+EOF
+cat > "$A/world/notes.md" <<'EOF'
+---
+title: "Markets rally on rate cut"
+date: 2019-05-06
+---
+# Markets rally
+
+Stocks rose sharply after the central bank cut rates. marmosetword
+EOF
+cat > "$A/feed.jsonl" <<'EOF'
+{"id": "wire-1", "title": "Oil prices climb", "date": "1987-03-02", "body": "Crude oil prices climbed on Monday as OPEC met. pangolinterm"}
+{"id": "wire-2", "title": "Wheat exports fall", "date": "1987-03-03", "body": "Wheat exports fell sharply, traders said.", "tags": ["grain"], "extra": 5}
+this is not json {
+{"id": "wire-3", "title": "Café society", "date": "", "body": "CAFÉ owners in Paris protest new rules."}
+EOF
+printf '' > "$A/empty.txt"
+printf 'GIF89a\000\001\002\003binary\000junk' > "$A/world/picture.txt"
+printf 'some data' > "$A/world/data.bin"
+
+# ---- first index ----
+"$LEDE" index -q -i "$IX" "$A" > "$T/out" 2> "$T/err"
+rc=$?
+check "first index exits 0" test "$rc" -eq 0
+expect "summary counts 6 added" "6 added, 0 replaced, 0 unchanged" "$T/err"
+expect "broken json line reported with file:line" "feed.jsonl:3" "$T/err"
+expect "binary file counted" "1 binary" "$T/err"
+expect "unknown file type counted" "1 unknown" "$T/err"
+check "check passes after first index" "$LEDE" check -i "$IX"
+"$LEDE" stats -i "$IX" > "$T/stats"
+expect "stats shows 6 documents" "^documents: +6$" "$T/stats"
+expect "stats shows the language" "^language: +english$" "$T/stats"
+
+# ---- searching what each reader produced ----
+"$LEDE" search -i "$IX" zebrafinch > "$T/s" 2>&1
+expect "txt title from the line before the date" \
+	"2021-11-27  Israel reduces cyber technologies sales amid NSO scandal" "$T/s"
+"$LEDE" search -i "$IX" quokkabird > "$T/s" 2>&1
+expect "html og:title and published_time" \
+	"2020-03-04  Leaders meet at the harbour summit" "$T/s"
+check_not "html script text is not indexed" "$LEDE" search -i "$IX" trackingcode
+check_not "html nav text is not indexed" "$LEDE" search -i "$IX" sport
+"$LEDE" search -i "$IX" marmosetword > "$T/s" 2>&1
+expect "md front matter title and date" "2019-05-06  Markets rally on rate cut" "$T/s"
+"$LEDE" search -i "$IX" cafe > "$T/s" 2>&1
+expect "accents folded (cafe finds Café and café)" "wire-3" "$T/s"
+expect "accents folded in html (caf&eacute;)" "summit.html" "$T/s"
+"$LEDE" search -i "$IX" prices > "$T/s" 2>&1
+expect "stemming: prices finds 'prices' via stem" "wire-1" "$T/s"
+"$LEDE" search -i "$IX" climbing > "$T/s" 2>&1
+expect "stemming: climbing finds climbed" "wire-1" "$T/s"
+check "search exits 0 with hits" "$LEDE" search -i "$IX" oil
+check_not "search exits 1 without hits" "$LEDE" search -i "$IX" xylophonezz
+LEDE_INDEX=$IX "$LEDE" search pangolinterm > "$T/s" 2>&1
+expect "LEDE_INDEX selects the index" "wire-1" "$T/s"
+
+# ---- re-index unchanged ----
+"$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "re-index: nothing changes" "0 added, 0 replaced, 6 unchanged" "$T/err"
+
+# ---- edit one file ----
+sed -i 's/zebrafinch/wombatcase/' "$A/2021/nso.txt"
+"$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "edit: one replaced" "0 added, 1 replaced, 5 unchanged" "$T/err"
+check_not "edit: old text no longer found" "$LEDE" search -i "$IX" zebrafinch
+check "edit: new text found" "$LEDE" search -i "$IX" wombatcase
+check "check passes after an edit" "$LEDE" check -i "$IX"
+"$LEDE" search -i "$IX" pegasus > "$T/s" 2>&1
+expect "edit: the replaced article is listed once" "^1 results" "$T/s"
+
+# ---- rm ----
+check "rm an id" "$LEDE" rm -i "$IX" wire-1
+check_not "rm: text gone" "$LEDE" search -i "$IX" pangolinterm
+check_not "rm of an unknown id fails" "$LEDE" rm -i "$IX" no-such-id
+"$LEDE" stats -i "$IX" > "$T/stats"
+expect "rm: 5 documents left" "^documents: +5$" "$T/stats"
+check "check passes after rm" "$LEDE" check -i "$IX"
+
+# ---- prune ----
+rm "$A/world/notes.md"
+"$LEDE" index -q --prune -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "prune: one deleted" "1 deleted" "$T/err"
+check_not "prune: text of the gone file not found" "$LEDE" search -i "$IX" marmosetword
+# wire-1 was removed by rm; the feed still has it, so it comes back
+expect "prune run re-adds wire-1 from the feed" "1 added" "$T/err"
+check "check passes after prune" "$LEDE" check -i "$IX"
+
+# ---- compact ----
+"$LEDE" compact -i "$IX" > "$T/c" 2>&1
+expect "compact reports its work" "compacted [0-9]+ terms" "$T/c"
+check "check passes after compact" "$LEDE" check -i "$IX"
+check "search after compact" "$LEDE" search -i "$IX" wombatcase
+check_not "deleted stays deleted after compact" "$LEDE" search -i "$IX" zebrafinch
+
+# ---- stdin ----
+printf '{"id":"in-1","title":"From stdin","body":"capybaraword here"}\n' |
+	"$LEDE" index -q -i "$IX" - 2>/dev/null
+check "JSONL from stdin" "$LEDE" search -i "$IX" capybaraword
+
+# ---- errors ----
+check_not "search on a missing index fails" "$LEDE" search -i "$T/none" oil
+"$LEDE" search -i "$T/none" oil 2> "$T/err"
+expect "missing index message" "cannot open index" "$T/err"
+check_not "unknown language refused" "$LEDE" index -i "$T/ix2" --lang klingon "$A"
+check_not "unknown option refused" "$LEDE" search -i "$IX" --bogus x
+check_not "missing path fails" "$LEDE" index -q -i "$IX" "$T/nope"
+long=$(head -c 3000 /dev/zero | tr '\0' 'a')
+"$LEDE" search -i "$IX" "$long" 2> "$T/err"
+check "overlong query exits 2" test $? -eq 2
+expect "overlong query message" "query too long" "$T/err"
+
+# ---- another language ----
+mkdir -p "$T/de"
+printf '{"id":"d1","title":"Häuser","body":"Die Häuser sind groß"}\n' > "$T/de/a.jsonl"
+"$LEDE" index -q -i "$T/ixde" --lang german "$T/de" 2>/dev/null
+"$LEDE" stats -i "$T/ixde" > "$T/stats"
+expect "german index remembers its language" "^language: +german$" "$T/stats"
+check "german stemming at query time (haus finds Häuser)" "$LEDE" search -i "$T/ixde" haus
+
+# ---- a 50 MB document ----
+python3 - "$T/big.jsonl" <<'EOF'
+import json, sys
+words = " ".join("w%d" % (i % 5000) for i in range(6_000_000))
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"id": "big-1", "title": "Huge", "body": words + " needleword"}) + "\n")
+EOF
+"$LEDE" index -q -i "$T/ixbig" "$T/big.jsonl" 2> "$T/err" >/dev/null
+expect "50 MB document indexed" "1 added" "$T/err"
+check "50 MB document searchable" "$LEDE" search -i "$T/ixbig" needleword
+check "check passes on the big document" "$LEDE" check -i "$T/ixbig"
+
+# ---- SIGKILL in the middle of a large run ----
+python3 - "$T/many.jsonl" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(60000):
+        body = " ".join("filler%d" % ((i * 7 + j) % 3000) for j in range(120))
+        f.write('{"id": "k%d", "title": "Doc %d", "body": "uniq%d %s"}\n' % (i, i, i, body))
+EOF
+"$LEDE" index -q --mem 16 -i "$T/ixkill" "$T/many.jsonl" 2>/dev/null &
+pid=$!
+n=0 tries=0
+while [ "$tries" -lt 600 ]; do
+	n=$("$LEDE" stats -i "$T/ixkill" 2>/dev/null | awk '/^documents:/ {print $2}')
+	[ -n "$n" ] && [ "$n" -gt 0 ] && break
+	sleep 0.05
+	tries=$((tries + 1))
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+n=$("$LEDE" stats -i "$T/ixkill" 2>/dev/null | awk '/^documents:/ {print $2}')
+check "killed run left committed documents" test "${n:-0}" -gt 0
+check "killed run did not finish (kill landed mid-run)" test "${n:-0}" -lt 60000
+check "check passes after SIGKILL" "$LEDE" check -i "$T/ixkill"
+# Batches commit in file order: documents 0..n-1 are in, each findable.
+awk -v n="${n:-0}" 'BEGIN { for (i = 0; i < n; i++) printf "%d\tuniq%d\n", i, i }' > "$T/topics"
+"$LEDE" search -i "$T/ixkill" --batch "$T/topics" -n 1 > "$T/run" 2>/dev/null
+found=$(awk '$4 == 1 && $3 == "k" $1' "$T/run" | wc -l)
+check "every committed document found after SIGKILL ($found of $n)" test "$found" -eq "${n:-0}"
+check_not "a document after the last commit is not there" \
+	"$LEDE" search -i "$T/ixkill" "uniq${n:-0}"
+# and the run can simply be repeated
+"$LEDE" index -q -i "$T/ixkill" "$T/many.jsonl" 2> "$T/err" >/dev/null
+expect "re-run after the kill adds the rest" "$((60000 - ${n:-0})) added, 0 replaced, ${n:-0} unchanged" "$T/err"
+check "check passes after the re-run" "$LEDE" check -i "$T/ixkill"
+
+echo "e2e_index: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
