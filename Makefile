@@ -80,6 +80,10 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
+# Benchmarks read ../shared; they are slow and not tests.
+bench: all
+	sh bench/bench_index.sh all
+
 clean:
 	rm -rf build lede
 
