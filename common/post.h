@@ -23,7 +23,8 @@
  *     u8  codec    0 = varint deltas (the only one so far)
  *     then for each document of the postings block in order, tf[i]
  *     varints: the first position, then each gap to the previous one
- *     (gaps >= 1: positions strictly increase within a document).
+ *     minus one (gaps >= 1: positions strictly increase within a
+ *     document, so gap-1 is stored and adjacent words cost one 0 byte).
  *
  * Term record (value under key  termkey 0x00, sorting just before the
  * term's blocks so that one cursor seek finds the record and then walks

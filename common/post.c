@@ -1,0 +1,599 @@
+/*
+ * post.c - the postings codec (see post.h for the byte layouts, which are
+ * kept there in one place).
+ *
+ * Owns: bit packing of docid gaps and term frequencies, the varint
+ * position lists, the competitive (tf, len) pairs and the term record
+ * with its block directory. Nothing here touches LMDB or allocates,
+ * except post_term_decode's directory array.
+ *
+ * Invariants kept by every decoder: it reads only [p, p + len), never
+ * one byte more (values live in LMDB's read-only mmap, so an overread
+ * can fault), it consumes len exactly, and every integer it produces
+ * fits the uint32_t it is stored in. Anything else is LEDE_ECORRUPT.
+ * Encoders check their arguments (LEDE_EINVAL) before they append, so a
+ * failed encode leaves out as it was.
+ *
+ * Two storage choices not spelled out in post.h's field names:
+ *  - tf values are stored as tf-1 and docid gaps as gap-1, so a block
+ *    of consecutive docids with all tfs 1 costs 3 bytes.
+ *  - position gaps are stored as gap-1 for the same reason: positions
+ *    strictly increase within a document, so gap >= 1 always, and
+ *    adjacent words (gap 1) cost a single 0 byte.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "post.h"
+
+#if defined(__GNUC__)
+#define POST_INLINE static inline __attribute__((always_inline))
+#else
+#define POST_INLINE static inline
+#endif
+
+/* BM25 defaults (Robertson and Zaragoza, "The Probabilistic Relevance
+ * Framework", 2009), used only to decide which frontier pairs to merge;
+ * the stored pairs stay a valid bound for every k1, b and avgdl. */
+#define PAIRS_K1 1.2   /* BM25 "k1" */
+#define PAIRS_B  0.75  /* BM25 "b" */
+
+/* Smallest directory entry: varint, varint, u8, u8, one pair of two
+ * one-byte varints. Lets the decoder reject an absurd nblocks before it
+ * allocates anything. */
+#define DIRENT_MIN_BYTES 6
+
+/* ---- bit packing ---------------------------------------------------- */
+
+size_t post_packed_bytes(unsigned n, unsigned w)
+{
+	return ((size_t)n * w + 7) / 8;
+}
+
+unsigned post_bits(uint32_t maxval)
+{
+	unsigned b = 0;
+
+	while (maxval) {
+		b++;
+		maxval >>= 1;
+	}
+	return b;
+}
+
+int post_pack(const uint32_t *v, unsigned n, unsigned w, buf *out)
+{
+	size_t nbytes = post_packed_bytes(n, w);
+	uint64_t acc = 0;
+	unsigned have = 0;  /* bits pending in acc, < 8 between values */
+	uint8_t *q;
+	unsigned i;
+	int rc;
+
+	if (w > 32)
+		return LEDE_EINVAL;
+	for (i = 0; i < n; i++)
+		if (w < 32 && v[i] >> w)
+			return LEDE_EINVAL;
+	if (nbytes == 0)
+		return 0;
+	rc = buf_reserve(out, nbytes);
+	if (rc)
+		return rc;
+	q = out->data + out->len;
+	for (i = 0; i < n; i++) {
+		acc |= (uint64_t)v[i] << have;
+		have += w;
+		while (have >= 8) {
+			*q++ = (uint8_t)acc;
+			acc >>= 8;
+			have -= 8;
+		}
+	}
+	if (have)
+		*q++ = (uint8_t)acc;
+	out->len += nbytes;
+	return 0;
+}
+
+POST_INLINE uint64_t load64le(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
+/*
+ * Eight values of w bits take exactly w bytes, so a group of eight
+ * starts on a byte boundary and, once w is a constant, every value's
+ * byte offset and shift inside the group is a constant too: one
+ * unaligned 64-bit load, a shift and a mask per value. A value spans at
+ * most 7 + 32 bits, so one load always covers it.
+ */
+POST_INLINE void unpack_group8(const uint8_t *p, unsigned w, uint32_t *v)
+{
+	const uint64_t mask = ((uint64_t)1 << w) - 1;
+	unsigned j;
+
+	for (j = 0; j < 8; j++) {
+		unsigned o = j * w;
+		v[j] = (uint32_t)((load64le(p + (o >> 3)) >> (o & 7)) & mask);
+	}
+}
+
+/*
+ * Decode with w known at compile time after inlining. Groups whose last
+ * 8-byte load stays inside the packed array are decoded in place; the
+ * few bytes left (fewer than w + 8, or a partial group) are copied into
+ * a zero-padded stack buffer and decoded from there, so no load ever
+ * reaches past p + post_packed_bytes(n, w).
+ */
+POST_INLINE void unpack_w(const uint8_t *p, unsigned n, unsigned w,
+			  uint32_t *v)
+{
+	const uint64_t mask = ((uint64_t)1 << w) - 1;
+	size_t nbytes = post_packed_bytes(n, w);
+	size_t g, ng, full = n / 8, rest;
+	uint8_t tmp[64];
+	unsigned i;
+
+	/* Group g's loads end before byte g*w + w + 8 (its last value starts
+	 * at byte (7w)/8 < w); safe while that is <= nbytes. */
+	ng = nbytes >= (size_t)w + 8 ? (nbytes - 8) / w : 0;
+	if (ng > full)
+		ng = full;
+	for (g = 0; g < ng; g++)
+		unpack_group8(p + g * w, w, v + g * 8);
+	if (ng * 8 == n)
+		return;
+	/* Here rest < w + 8 <= 40 bytes (ng was cut by the safety bound) or
+	 * rest = packed(n % 8, w) <= 28; plus 8 bytes of slack for loads. */
+	rest = nbytes - ng * w;
+	memset(tmp, 0, sizeof(tmp));
+	memcpy(tmp, p + ng * w, rest);
+	p = tmp;
+	v += ng * 8;
+	n -= (unsigned)(ng * 8);
+	for (g = 0; g < n / 8; g++)
+		unpack_group8(p + g * w, w, v + g * 8);
+	for (i = (unsigned)(g * 8); i < n; i++) {
+		unsigned o = i * w;
+		v[i] = (uint32_t)((load64le(p + (o >> 3)) >> (o & 7)) & mask);
+	}
+}
+
+#define UNPACK_CASE(W) case W: unpack_w(p, n, W, v); break
+
+void post_unpack(const uint8_t *p, unsigned n, unsigned w, uint32_t *v)
+{
+	/* One specialised copy per width: the constant lets gcc unroll each
+	 * group into straight-line loads and shifts. */
+	switch (w) {
+	UNPACK_CASE(1);  UNPACK_CASE(2);  UNPACK_CASE(3);  UNPACK_CASE(4);
+	UNPACK_CASE(5);  UNPACK_CASE(6);  UNPACK_CASE(7);  UNPACK_CASE(8);
+	UNPACK_CASE(9);  UNPACK_CASE(10); UNPACK_CASE(11); UNPACK_CASE(12);
+	UNPACK_CASE(13); UNPACK_CASE(14); UNPACK_CASE(15); UNPACK_CASE(16);
+	UNPACK_CASE(17); UNPACK_CASE(18); UNPACK_CASE(19); UNPACK_CASE(20);
+	UNPACK_CASE(21); UNPACK_CASE(22); UNPACK_CASE(23); UNPACK_CASE(24);
+	UNPACK_CASE(25); UNPACK_CASE(26); UNPACK_CASE(27); UNPACK_CASE(28);
+	UNPACK_CASE(29); UNPACK_CASE(30); UNPACK_CASE(31); UNPACK_CASE(32);
+	default:
+		/* Width 0 stores nothing: all zeros. Widths over 32 are a
+		 * caller bug (decoders check first); zeros read nothing. */
+		memset(v, 0, (size_t)n * sizeof(*v));
+		break;
+	}
+}
+
+/* ---- postings blocks ------------------------------------------------ */
+
+int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
+		      unsigned n, buf *out)
+{
+	uint32_t gap[POST_BLOCK_MAX], tf1[POST_BLOCK_MAX];
+	uint32_t gmax = 0, tmax = 0;
+	unsigned i, wd, wt;
+	size_t need, len0 = out->len;
+	uint8_t hdr[3];
+	int rc;
+
+	if (n < 1 || n > POST_BLOCK_MAX)
+		return LEDE_EINVAL;
+	for (i = 0; i < n; i++) {
+		if (tfs[i] < 1)
+			return LEDE_EINVAL;
+		tf1[i] = tfs[i] - 1;
+		tmax |= tf1[i];
+		if (i == 0)
+			continue;
+		if (docids[i] <= docids[i - 1])
+			return LEDE_EINVAL;
+		gap[i - 1] = docids[i] - docids[i - 1] - 1;
+		gmax |= gap[i - 1];
+	}
+	/* OR of all values has the same top bit as their maximum. */
+	wd = post_bits(gmax);
+	wt = post_bits(tmax);
+	need = 3 + post_packed_bytes(n - 1, wd) + post_packed_bytes(n, wt);
+	rc = buf_reserve(out, need);
+	if (rc)
+		return rc;
+	hdr[0] = (uint8_t)n;
+	hdr[1] = (uint8_t)wd;
+	hdr[2] = (uint8_t)wt;
+	rc = buf_add(out, hdr, 3);
+	if (!rc)
+		rc = post_pack(gap, n - 1, wd, out);
+	if (!rc)
+		rc = post_pack(tf1, n, wt, out);
+	if (rc)
+		out->len = len0;
+	return rc;
+}
+
+int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
+		      uint32_t *docids, uint32_t *tfs, unsigned *n)
+{
+	unsigned cnt, wd, wt, i;
+	size_t gbytes, tbytes;
+	uint64_t d;
+
+	*n = 0;
+	if (len < 3)
+		return LEDE_ECORRUPT;
+	cnt = p[0];
+	wd = p[1];
+	wt = p[2];
+	if (cnt < 1 || cnt > POST_BLOCK_MAX || wd > 32 || wt > 32)
+		return LEDE_ECORRUPT;
+	gbytes = post_packed_bytes(cnt - 1, wd);
+	tbytes = post_packed_bytes(cnt, wt);
+	if (len != 3 + gbytes + tbytes)
+		return LEDE_ECORRUPT;
+
+	/* Gaps land in docids[1..] and are summed in place; 64 bits so a
+	 * hostile block cannot wrap past UINT32_MAX unnoticed. The sum only
+	 * grows, so checking it once at the end catches any overflow. */
+	post_unpack(p + 3, cnt - 1, wd, docids + 1);
+	docids[0] = first;
+	d = first;
+	for (i = 1; i < cnt; i++) {
+		d += (uint64_t)docids[i] + 1;
+		docids[i] = (uint32_t)d;
+	}
+	if (d > UINT32_MAX)
+		return LEDE_ECORRUPT;
+
+	post_unpack(p + 3 + gbytes, cnt, wt, tfs);
+	if (wt == 32) {
+		/* Only a 32-bit width can hold tf-1 = UINT32_MAX. */
+		for (i = 0; i < cnt; i++)
+			if (tfs[i] == UINT32_MAX)
+				return LEDE_ECORRUPT;
+	}
+	for (i = 0; i < cnt; i++)
+		tfs[i] += 1;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- positions ------------------------------------------------------ */
+
+/* Most positions gaps fit one byte: skip the general varint call. */
+POST_INLINE int get_varint32(const uint8_t **pp, const uint8_t *end,
+			     uint32_t *v)
+{
+	const uint8_t *p = *pp;
+
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	return varint_get32(pp, end, v);
+}
+
+int post_pos_encode(const uint32_t *pos, const uint32_t *tfs, unsigned n,
+		    buf *out)
+{
+	size_t len0 = out->len, k = 0;
+	unsigned i;
+	uint32_t j;
+	int rc;
+
+	/* Validate everything first so a failure appends nothing. */
+	for (i = 0; i < n; i++) {
+		for (j = 1; j < tfs[i]; j++)
+			if (pos[k + j] <= pos[k + j - 1])
+				return LEDE_EINVAL;
+		k += tfs[i];
+	}
+	rc = buf_addc(out, 0);   /* codec 0: varint deltas */
+	k = 0;
+	for (i = 0; i < n && !rc; i++) {
+		for (j = 0; j < tfs[i] && !rc; j++, k++) {
+			uint32_t x = j ? pos[k] - pos[k - 1] - 1 : pos[k];
+			rc = buf_add_varint(out, x);
+		}
+	}
+	if (rc)
+		out->len = len0;
+	return rc;
+}
+
+int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,
+		    unsigned n, uint32_t *pos, size_t cap)
+{
+	const uint8_t *end = p + len;
+	uint64_t total = 0, cur;
+	size_t k = 0;
+	unsigned i;
+	uint32_t j, x;
+
+	if (len < 1 || p[0] != 0)
+		return LEDE_ECORRUPT;
+	p++;
+	for (i = 0; i < n; i++)
+		total += tfs[i];
+	if (total > cap)
+		return LEDE_ETOOBIG;
+	for (i = 0; i < n; i++) {
+		if (tfs[i] == 0)
+			continue;
+		if (get_varint32(&p, end, &x))
+			return LEDE_ECORRUPT;
+		pos[k++] = x;
+		cur = x;
+		for (j = 1; j < tfs[i]; j++) {
+			if (get_varint32(&p, end, &x))
+				return LEDE_ECORRUPT;
+			cur += (uint64_t)x + 1;
+			if (cur > UINT32_MAX)
+				return LEDE_ECORRUPT;
+			pos[k++] = (uint32_t)cur;
+		}
+	}
+	if (p != end)
+		return LEDE_ECORRUPT;
+	return 0;
+}
+
+/* ---- competitive pairs ---------------------------------------------- */
+
+static double pair_weight(uint32_t tf, uint32_t len, double avgdl)
+{
+	return tf / (tf + PAIRS_K1 * (1 - PAIRS_B + PAIRS_B * len / avgdl));
+}
+
+/*
+ * Replace the neighbours fr[i], fr[i+1] by (larger tf, smaller len) for
+ * the i that raises the weight least, the leftmost on ties. Works for
+ * either sort order of fr, since both neighbours stay dominated.
+ */
+static void pairs_merge_one(post_pair *fr, unsigned *nf, double avgdl)
+{
+	double best = 0;
+	unsigned i, bi = 0;
+
+	for (i = 0; i + 1 < *nf; i++) {
+		post_pair a = fr[i], b = fr[i + 1];
+		uint32_t tf = a.tf > b.tf ? a.tf : b.tf;
+		uint32_t len = a.len < b.len ? a.len : b.len;
+		double wa = pair_weight(a.tf, a.len, avgdl);
+		double wb = pair_weight(b.tf, b.len, avgdl);
+		double cost = pair_weight(tf, len, avgdl) - (wa > wb ? wa : wb);
+
+		if (i == 0 || cost < best) {
+			best = cost;
+			bi = i;
+		}
+	}
+	fr[bi].tf = fr[bi].tf > fr[bi + 1].tf ? fr[bi].tf : fr[bi + 1].tf;
+	fr[bi].len = fr[bi].len < fr[bi + 1].len ? fr[bi].len : fr[bi + 1].len;
+	memmove(fr + bi + 1, fr + bi + 2, (*nf - bi - 2) * sizeof(*fr));
+	(*nf)--;
+}
+
+void post_pairs_compute(const uint32_t *tfs, const uint32_t *lens,
+			unsigned n, post_dirent *e)
+{
+	/* n is a block's size, but any n works: a frontier that outgrows
+	 * fr is merged down as it is built. */
+	post_pair fr[POST_BLOCK_MAX];
+	unsigned nf = 0, i;
+	uint64_t lim = UINT64_MAX, sum = 0;
+	double avgdl;
+
+	for (i = 0; i < n; i++)
+		sum += lens[i];
+	avgdl = n && sum ? (double)sum / n : 1.0;
+
+	/*
+	 * Walk the staircase from the top: the largest tf (shortest doc on
+	 * ties), then the largest tf among strictly shorter docs, and so on.
+	 * Each step is one pass, and a frontier is short in practice, so
+	 * this beats sorting a block. Docs with tf 0 weigh nothing.
+	 */
+	for (;;) {
+		uint32_t btf = 0, blen = 0;
+
+		for (i = 0; i < n; i++) {
+			if (tfs[i] == 0 || lens[i] >= lim)
+				continue;
+			if (tfs[i] > btf || (tfs[i] == btf && lens[i] < blen)) {
+				btf = tfs[i];
+				blen = lens[i];
+			}
+		}
+		if (btf == 0)
+			break;
+		if (nf == POST_BLOCK_MAX)
+			pairs_merge_one(fr, &nf, avgdl);
+		fr[nf].tf = btf;
+		fr[nf].len = blen;
+		nf++;
+		lim = blen;
+	}
+	/* Built in tf descending order; the record wants ascending. */
+	for (i = 0; i < nf / 2; i++) {
+		post_pair t = fr[i];
+		fr[i] = fr[nf - 1 - i];
+		fr[nf - 1 - i] = t;
+	}
+	while (nf > POST_MAX_PAIRS)
+		pairs_merge_one(fr, &nf, avgdl);
+	memset(e->pairs, 0, sizeof(e->pairs));
+	memcpy(e->pairs, fr, nf * sizeof(*fr));
+	e->npairs = nf;
+}
+
+double post_dirent_bound(const post_dirent *e, double k1, double b,
+			 double avgdl)
+{
+	double best = 0;
+	uint32_t i;
+
+	/* Without a usable avgdl the length norm is undefined; every weight
+	 * tf/(tf + x) with x >= 0 is below 1, so 1 is still a bound. */
+	if (!(avgdl > 0))
+		return e->npairs ? 1.0 : 0.0;
+	for (i = 0; i < e->npairs && i < POST_MAX_PAIRS; i++) {
+		double tf = e->pairs[i].tf, w;
+
+		if (tf <= 0)
+			continue;
+		w = tf / (tf + k1 * (1 - b + b * e->pairs[i].len / avgdl));
+		if (w > best)
+			best = w;
+	}
+	return best;
+}
+
+/* ---- term record ---------------------------------------------------- */
+
+/* The record's invariants, shared by encode (EINVAL) and decode. */
+static int dirent_ok(const post_dirent *e, uint32_t prev_last, int first)
+{
+	uint32_t j;
+
+	if (e->first == 0 || (!first && e->first <= prev_last))
+		return 0;
+	if (e->last < e->first || e->n < 1 || e->n > POST_BLOCK_MAX)
+		return 0;
+	if ((uint64_t)e->last - e->first + 1 < e->n)
+		return 0;
+	if (e->npairs < 1 || e->npairs > POST_MAX_PAIRS)
+		return 0;
+	/* Pairs are a frontier: tf and len both strictly ascend. */
+	for (j = 0; j < e->npairs; j++) {
+		if (e->pairs[j].tf < 1)
+			return 0;
+		if (j && (e->pairs[j].tf <= e->pairs[j - 1].tf ||
+			  e->pairs[j].len <= e->pairs[j - 1].len))
+			return 0;
+	}
+	return 1;
+}
+
+int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
+		     buf *out)
+{
+	size_t len0 = out->len, i;
+	uint32_t prev = 0, j;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!dirent_ok(&ents[i], prev, i == 0))
+			return LEDE_EINVAL;
+		prev = ents[i].last;
+	}
+	rc = buf_add_varint(out, df);
+	if (!rc)
+		rc = buf_add_varint(out, n);
+	prev = 0;
+	for (i = 0; i < n && !rc; i++) {
+		const post_dirent *e = &ents[i];
+
+		rc = buf_add_varint(out, e->first - prev);
+		if (!rc)
+			rc = buf_add_varint(out, e->last - e->first);
+		if (!rc)
+			rc = buf_addc(out, (uint8_t)(e->n - 1));
+		if (!rc)
+			rc = buf_addc(out, (uint8_t)e->npairs);
+		for (j = 0; j < e->npairs && !rc; j++) {
+			rc = buf_add_varint(out, e->pairs[j].tf);
+			if (!rc)
+				rc = buf_add_varint(out, e->pairs[j].len);
+		}
+		prev = e->last;
+	}
+	if (rc)
+		out->len = len0;
+	return rc;
+}
+
+int post_term_df(const uint8_t *p, size_t len, uint32_t *df)
+{
+	return varint_get32(&p, p + len, df);
+}
+
+int post_term_decode(const uint8_t *p, size_t len, uint32_t *df,
+		     post_dirent **ents, size_t *n)
+{
+	const uint8_t *end = p + len;
+	post_dirent *v = NULL;
+	uint64_t nb, i, x, prev = 0;
+	int rc = LEDE_ECORRUPT;
+
+	*ents = NULL;
+	*n = 0;
+	if (varint_get32(&p, end, df) || varint_get(&p, end, &nb))
+		return LEDE_ECORRUPT;
+	/* Reject a count the bytes cannot hold before allocating for it. */
+	if (nb > (uint64_t)(end - p) / DIRENT_MIN_BYTES)
+		return LEDE_ECORRUPT;
+	if (nb == 0)
+		return p == end ? 0 : LEDE_ECORRUPT;
+	v = calloc((size_t)nb, sizeof(*v));
+	if (!v)
+		return LEDE_ENOMEM;
+	for (i = 0; i < nb; i++) {
+		post_dirent *e = &v[i];
+		uint32_t j;
+
+		if (varint_get(&p, end, &x) || x == 0 || x > UINT32_MAX - prev)
+			goto out;
+		e->first = (uint32_t)(prev + x);
+		if (varint_get(&p, end, &x) || x > UINT32_MAX - e->first)
+			goto out;
+		e->last = (uint32_t)(e->first + x);
+		if (end - p < 2)
+			goto out;
+		e->n = (uint32_t)p[0] + 1;
+		e->npairs = p[1];
+		p += 2;
+		if (e->npairs < 1 || e->npairs > POST_MAX_PAIRS)
+			goto out;
+		for (j = 0; j < e->npairs; j++) {
+			if (varint_get32(&p, end, &e->pairs[j].tf) ||
+			    varint_get32(&p, end, &e->pairs[j].len))
+				goto out;
+		}
+		if (!dirent_ok(e, (uint32_t)prev, i == 0))
+			goto out;
+		prev = e->last;
+	}
+	if (p != end)
+		goto out;
+	*ents = v;
+	*n = (size_t)nb;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}

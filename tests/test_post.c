@@ -1,0 +1,966 @@
+/*
+ * test_post.c - unit tests for the postings codec (common/post.c).
+ *
+ * Every decoder is fed bytes copied to the very end of a malloc'd buffer
+ * of exactly their size, so under ASan a read one byte past the value
+ * (which in production would be past an LMDB value in the mmap) aborts
+ * the test.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../common/post.h"
+#include "t.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd64(void)
+{
+	/* xorshift64*: deterministic, so a failure reproduces. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static uint32_t rnd32(void)
+{
+	return (uint32_t)(rnd64() >> 32);
+}
+
+/* Uniform-ish in [lo, hi], hi - lo < 2^32. */
+static uint32_t rnd_range(uint32_t lo, uint32_t hi)
+{
+	uint64_t span = (uint64_t)hi - lo + 1;
+
+	return lo + (uint32_t)(rnd64() % span);
+}
+
+static double rnd_unit(void)
+{
+	return (double)(rnd64() >> 11) / 9007199254740992.0;
+}
+
+/* A copy of p[0..n) placed flush against the end of its allocation, so
+ * under ASan a read past it reports; free with exact_free(). ASan lets a
+ * malloc(0) region be read, so an empty value is the end of a 1-byte
+ * block (passed through a volatile so gcc cannot see into it and warn
+ * that the byte "may be used uninitialized": it is never read). */
+static uint8_t *exact_copy(const uint8_t *p, size_t n)
+{
+	uint8_t *m = malloc(n ? n : 1);
+	uint8_t *volatile q;
+
+	if (!m)
+		abort();
+	if (n)
+		memcpy(m, p, n);
+	q = n ? m : m + 1;
+	return q;
+}
+
+static void exact_free(uint8_t *p, size_t n)
+{
+	free(n ? p : p - 1);
+}
+
+static uint32_t mask_w(unsigned w)
+{
+	return w == 32 ? UINT32_MAX : (uint32_t)(((uint64_t)1 << w) - 1);
+}
+
+/* Reference bit reader: value i at width w, LSB first, bit by bit. */
+static uint32_t ref_get(const uint8_t *p, unsigned i, unsigned w)
+{
+	uint32_t v = 0;
+	unsigned k;
+
+	for (k = 0; k < w; k++) {
+		size_t bit = (size_t)i * w + k;
+		if (p[bit / 8] >> (bit % 8) & 1)
+			v |= (uint32_t)1 << k;
+	}
+	return v;
+}
+
+static void test_bits(void)
+{
+	CHECK_INT(post_bits(0), 0);
+	CHECK_INT(post_bits(1), 1);
+	CHECK_INT(post_bits(2), 2);
+	CHECK_INT(post_bits(255), 8);
+	CHECK_INT(post_bits(256), 9);
+	CHECK_INT(post_bits(UINT32_MAX), 32);
+	CHECK_INT(post_packed_bytes(0, 32), 0);
+	CHECK_INT(post_packed_bytes(128, 0), 0);
+	CHECK_INT(post_packed_bytes(1, 1), 1);
+	CHECK_INT(post_packed_bytes(9, 1), 2);
+	CHECK_INT(post_packed_bytes(3, 3), 2);
+	CHECK_INT(post_packed_bytes(128, 32), 512);
+}
+
+static void test_pack_layout(void)
+{
+	static const uint32_t v[3] = { 1, 2, 3 };
+	uint32_t out[3];
+	buf b;
+
+	/* 001 010 011 LSB first: 1 | 2 << 3 | 3 << 6 = 0xd1, then 3 >> 2. */
+	buf_init(&b);
+	CHECK_INT(post_pack(v, 3, 3, &b), 0);
+	CHECK_INT(b.len, 2);
+	CHECK(b.len == 2 && b.data[0] == 0xd1 && b.data[1] == 0x00);
+	post_unpack(b.data, 3, 3, out);
+	CHECK(out[0] == 1 && out[1] == 2 && out[2] == 3);
+	/* Rejects: a value wider than w, a width over 32; out unchanged. */
+	CHECK_INT(post_pack(v, 3, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_pack(v, 3, 33, &b), LEDE_EINVAL);
+	CHECK_INT(b.len, 2);
+	buf_release(&b);
+}
+
+static void test_pack_roundtrip(void)
+{
+	static const unsigned ns[] = { 0, 1, 3, 7, 8, 9, 31, 32, 33, 127,
+				       128 };
+	uint32_t v[129], out[130];
+	unsigned w, ni, i, mode;
+	int bad_layout = 0, bad_value = 0, bad_len = 0, bad_guard = 0;
+	buf b;
+
+	buf_init(&b);
+	for (w = 0; w <= 32; w++) {
+		for (ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
+			for (mode = 0; mode < 3; mode++) {
+				unsigned n = ns[ni];
+				uint8_t *p;
+
+				/* random, all max, random with max at the ends */
+				for (i = 0; i < n; i++)
+					v[i] = mode == 1 ? mask_w(w) :
+					       rnd32() & mask_w(w);
+				if (mode == 2 && n) {
+					v[0] = mask_w(w);
+					v[n - 1] = mask_w(w);
+				}
+				buf_clear(&b);
+				if (post_pack(v, n, w, &b)) {
+					bad_len++;
+					continue;
+				}
+				if (b.len != post_packed_bytes(n, w))
+					bad_len++;
+				p = exact_copy(b.data, b.len);
+				for (i = 0; i < n; i++)
+					if (ref_get(p, i, w) != v[i])
+						bad_layout++;
+				for (i = 0; i < 130; i++)
+					out[i] = 0xdeadbeef;
+				post_unpack(p, n, w, out);
+				for (i = 0; i < n; i++)
+					if (out[i] != v[i])
+						bad_value++;
+				if (out[n] != 0xdeadbeef)
+					bad_guard++;
+				exact_free(p, b.len);
+			}
+		}
+	}
+	CHECK_INT(bad_len, 0);
+	CHECK_INT(bad_layout, 0);
+	CHECK_INT(bad_value, 0);
+	CHECK_INT(bad_guard, 0);
+
+	/* Padding bits set in the last byte must not leak into values. */
+	{
+		uint8_t raw[2] = { 0xff, 0xff };
+		uint8_t *p = exact_copy(raw, 2);
+
+		post_unpack(p, 3, 5, out);  /* 15 bits used, 1 padding */
+		CHECK(out[0] == 31 && out[1] == 31 && out[2] == 31);
+		exact_free(p, 2);
+	}
+	buf_release(&b);
+}
+
+static int block_roundtrip(const uint32_t *d, const uint32_t *tf,
+			   unsigned n)
+{
+	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+	unsigned on = 0, i;
+	int ok = 1;
+	uint8_t *p;
+	buf b;
+
+	buf_init(&b);
+	if (post_block_encode(d, tf, n, &b)) {
+		buf_release(&b);
+		return 0;
+	}
+	if (b.len > POST_BLOCK_BYTES_MAX)
+		ok = 0;
+	p = exact_copy(b.data, b.len);
+	if (post_block_decode(p, b.len, d[0], od, ot, &on) || on != n)
+		ok = 0;
+	for (i = 0; ok && i < n; i++)
+		if (od[i] != d[i] || ot[i] != tf[i])
+			ok = 0;
+	exact_free(p, b.len);
+	buf_release(&b);
+	return ok;
+}
+
+static int block_decode_rc(const uint8_t *raw, size_t len, uint32_t first)
+{
+	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+	unsigned on = 99;
+	uint8_t *p = exact_copy(raw, len);
+	int rc = post_block_decode(p, len, first, od, ot, &on);
+
+	exact_free(p, len);
+	return rc;
+}
+
+static void test_block(void)
+{
+	static const unsigned ns[] = { 1, 2, 3, 8, 9, 127, 128 };
+	uint32_t d[POST_BLOCK_MAX + 1], tf[POST_BLOCK_MAX + 1];
+	unsigned ni, i, rep;
+	int fails = 0;
+	buf b;
+
+	buf_init(&b);
+
+	/* Hand layout: docids 5 6 9, tfs 1 1 2 -> gaps-1 {0,2} at 2 bits,
+	 * tf-1 {0,0,1} at 1 bit. */
+	d[0] = 5; d[1] = 6; d[2] = 9;
+	tf[0] = 1; tf[1] = 1; tf[2] = 2;
+	CHECK_INT(post_block_encode(d, tf, 3, &b), 0);
+	CHECK_INT(b.len, 5);
+	CHECK(b.len == 5 && b.data[0] == 3 && b.data[1] == 2 &&
+	      b.data[2] == 1 && b.data[3] == 0x08 && b.data[4] == 0x04);
+
+	for (ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
+		unsigned n = ns[ni];
+
+		for (rep = 0; rep < 50; rep++) {
+			/* Gaps of a random width, tfs of another. */
+			unsigned gw = rnd_range(0, 24), tw = rnd_range(0, 12);
+			uint64_t x = rnd_range(1, 1000);
+
+			for (i = 0; i < n; i++) {
+				d[i] = (uint32_t)x;
+				tf[i] = 1 + (rnd32() & mask_w(tw));
+				x += 1 + (rnd32() & mask_w(gw));
+			}
+			if (!block_roundtrip(d, tf, n))
+				fails++;
+		}
+		/* tfs all 1: no tf bytes at all. */
+		for (i = 0; i < n; i++) {
+			d[i] = 1000 + 3 * i;
+			tf[i] = 1;
+		}
+		buf_clear(&b);
+		CHECK_INT(post_block_encode(d, tf, n, &b), 0);
+		CHECK_INT(b.data[2], 0);
+		CHECK_INT(b.len, 3 + post_packed_bytes(n - 1, post_bits(2)));
+		CHECK(block_roundtrip(d, tf, n));
+		/* Consecutive docids, tf 1: the 3-byte header is all. */
+		for (i = 0; i < n; i++)
+			d[i] = 77 + i;
+		buf_clear(&b);
+		CHECK_INT(post_block_encode(d, tf, n, &b), 0);
+		CHECK_INT(b.len, 3);
+		CHECK(block_roundtrip(d, tf, n));
+		/* Big tfs, up to UINT32_MAX. */
+		for (i = 0; i < n; i++)
+			tf[i] = i % 2 ? UINT32_MAX : UINT32_MAX - rnd_range(0, 9);
+		CHECK(block_roundtrip(d, tf, n));
+		buf_clear(&b);
+		CHECK_INT(post_block_encode(d, tf, n, &b), 0);
+		CHECK_INT(b.data[2], 32);
+		/* The last docids of the space. */
+		for (i = 0; i < n; i++) {
+			d[i] = UINT32_MAX - (n - 1 - i);
+			tf[i] = 1;
+		}
+		CHECK(block_roundtrip(d, tf, n));
+	}
+	CHECK_INT(fails, 0);
+
+	/* Huge gaps: docid 1, then near UINT32_MAX. */
+	d[0] = 1; d[1] = UINT32_MAX - 1; d[2] = UINT32_MAX;
+	tf[0] = 3; tf[1] = 1; tf[2] = 70000;
+	CHECK(block_roundtrip(d, tf, 3));
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 3, &b), 0);
+	CHECK_INT(b.data[1], 32);
+	d[0] = 0; d[1] = UINT32_MAX;
+	CHECK(block_roundtrip(d, tf, 2));
+
+	/* Encode rejects. */
+	for (i = 0; i <= POST_BLOCK_MAX; i++) {
+		d[i] = 10 + i;
+		tf[i] = 1;
+	}
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 0, &b), LEDE_EINVAL);
+	CHECK_INT(post_block_encode(d, tf, POST_BLOCK_MAX + 1, &b),
+		  LEDE_EINVAL);
+	tf[5] = 0;
+	CHECK_INT(post_block_encode(d, tf, 9, &b), LEDE_EINVAL);
+	tf[5] = 1;
+	d[5] = d[4];
+	CHECK_INT(post_block_encode(d, tf, 9, &b), LEDE_EINVAL);
+	d[5] = d[4] - 1;
+	CHECK_INT(post_block_encode(d, tf, 9, &b), LEDE_EINVAL);
+	CHECK_INT(b.len, 0);
+
+	/* Decode rejects. A valid block to damage: */
+	for (i = 0; i < 20; i++) {
+		d[i] = 100 + 7 * i;
+		tf[i] = 1 + i;
+	}
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 20, &b), 0);
+	CHECK_INT(block_decode_rc(b.data, b.len, 100), 0);
+	for (i = 0; i < b.len; i++)  /* every truncation */
+		if (block_decode_rc(b.data, i, 100) != LEDE_ECORRUPT)
+			fails++;
+	CHECK_INT(fails, 0);
+	{
+		uint8_t raw[POST_BLOCK_BYTES_MAX + 8];
+
+		memcpy(raw, b.data, b.len);
+		raw[b.len] = 0;  /* overlong */
+		CHECK_INT(block_decode_rc(raw, b.len + 1, 100), LEDE_ECORRUPT);
+		raw[0] = 0;      /* n = 0 */
+		CHECK_INT(block_decode_rc(raw, b.len, 100), LEDE_ECORRUPT);
+		raw[0] = 129;    /* n = 129 */
+		CHECK_INT(block_decode_rc(raw, b.len, 100), LEDE_ECORRUPT);
+		raw[0] = 255;
+		CHECK_INT(block_decode_rc(raw, b.len, 100), LEDE_ECORRUPT);
+		raw[0] = 20;
+		CHECK_INT(block_decode_rc(raw, b.len, 100), 0);
+		raw[1] = 33;     /* wd = 33 */
+		CHECK_INT(block_decode_rc(raw, b.len, 100), LEDE_ECORRUPT);
+		raw[1] = b.data[1];
+		raw[2] = 33;     /* wt = 33 */
+		CHECK_INT(block_decode_rc(raw, b.len, 100), LEDE_ECORRUPT);
+
+		/* 129 documents with all widths 0 is 3 bytes long. */
+		raw[0] = 129; raw[1] = 0; raw[2] = 0;
+		CHECK_INT(block_decode_rc(raw, 3, 1), LEDE_ECORRUPT);
+		raw[0] = 128;
+		CHECK_INT(block_decode_rc(raw, 3, 1), 0);
+		/* ... which runs past UINT32_MAX from a late first docid. */
+		CHECK_INT(block_decode_rc(raw, 3, UINT32_MAX - 127), 0);
+		CHECK_INT(block_decode_rc(raw, 3, UINT32_MAX - 126),
+			  LEDE_ECORRUPT);
+		/* Gaps that only overflow as a 64-bit sum. */
+		raw[0] = 3; raw[1] = 32; raw[2] = 0;
+		memset(raw + 3, 0xff, 8);  /* two gaps of 2^32 */
+		CHECK_INT(block_decode_rc(raw, 11, 1), LEDE_ECORRUPT);
+		memset(raw + 3, 0x80, 8);  /* 2 * 0x80808081 */
+		CHECK_INT(block_decode_rc(raw, 11, 1), LEDE_ECORRUPT);
+		/* tf - 1 = UINT32_MAX cannot be a uint32 tf. */
+		raw[0] = 1; raw[1] = 0; raw[2] = 32;
+		memset(raw + 3, 0xff, 4);
+		CHECK_INT(block_decode_rc(raw, 7, 1), LEDE_ECORRUPT);
+		raw[3] = 0xfe;
+		CHECK_INT(block_decode_rc(raw, 7, 1), 0);
+		CHECK_INT(block_decode_rc(raw, 2, 1), LEDE_ECORRUPT);
+		CHECK_INT(block_decode_rc(raw, 0, 1), LEDE_ECORRUPT);
+	}
+	buf_release(&b);
+}
+
+static int pos_decode_rc(const uint8_t *raw, size_t len, const uint32_t *tfs,
+			 unsigned n, uint32_t *pos, size_t cap)
+{
+	uint8_t *p = exact_copy(raw, len);
+	int rc = post_pos_decode(p, len, tfs, n, pos, cap);
+
+	exact_free(p, len);
+	return rc;
+}
+
+static void test_positions(void)
+{
+	static uint32_t pos[POST_BLOCK_MAX * 64], out[POST_BLOCK_MAX * 64];
+	uint32_t tfs[POST_BLOCK_MAX];
+	unsigned rep, i, n;
+	size_t k, total;
+	int fails = 0;
+	buf b;
+
+	buf_init(&b);
+	/* Hand layout: doc tfs {2, 1}, positions {3, 4} {10}. */
+	tfs[0] = 2; tfs[1] = 1;
+	pos[0] = 3; pos[1] = 4; pos[2] = 10;
+	CHECK_INT(post_pos_encode(pos, tfs, 2, &b), 0);
+	CHECK_INT(b.len, 4);
+	CHECK(b.len == 4 && b.data[0] == 0 && b.data[1] == 3 &&
+	      b.data[2] == 0 && b.data[3] == 10);
+	CHECK_INT(pos_decode_rc(b.data, b.len, tfs, 2, out, 3), 0);
+	CHECK(out[0] == 3 && out[1] == 4 && out[2] == 10);
+	/* Rejects on this value. */
+	CHECK_INT(pos_decode_rc(b.data, b.len, tfs, 2, out, 2), LEDE_ETOOBIG);
+	CHECK_INT(pos_decode_rc(b.data, 3, tfs, 2, out, 3), LEDE_ECORRUPT);
+	CHECK_INT(pos_decode_rc(b.data, 0, tfs, 2, out, 3), LEDE_ECORRUPT);
+	{
+		uint8_t raw[8];
+
+		memcpy(raw, b.data, 4);
+		raw[4] = 0;  /* overlong */
+		CHECK_INT(pos_decode_rc(raw, 5, tfs, 2, out, 3),
+			  LEDE_ECORRUPT);
+		raw[0] = 1;  /* unknown codec */
+		CHECK_INT(pos_decode_rc(raw, 4, tfs, 2, out, 3),
+			  LEDE_ECORRUPT);
+		/* First position UINT32_MAX then a gap: overflow. */
+		raw[0] = 0;
+		raw[1] = 0xff; raw[2] = 0xff; raw[3] = 0xff; raw[4] = 0xff;
+		raw[5] = 0x0f; raw[6] = 0x00;
+		tfs[0] = 1;
+		CHECK_INT(pos_decode_rc(raw, 6, tfs, 1, out, 3), 0);
+		CHECK_INT(out[0], UINT32_MAX);
+		tfs[0] = 2;
+		CHECK_INT(pos_decode_rc(raw, 7, tfs, 1, out, 3),
+			  LEDE_ECORRUPT);
+		/* A position over 32 bits. */
+		raw[5] = 0x1f;
+		tfs[0] = 1;
+		CHECK_INT(pos_decode_rc(raw, 6, tfs, 1, out, 3),
+			  LEDE_ECORRUPT);
+	}
+	/* Encode rejects non-increasing positions and appends nothing. */
+	buf_clear(&b);
+	tfs[0] = 3;
+	pos[0] = 5; pos[1] = 9; pos[2] = 9;
+	CHECK_INT(post_pos_encode(pos, tfs, 1, &b), LEDE_EINVAL);
+	pos[2] = 2;
+	CHECK_INT(post_pos_encode(pos, tfs, 1, &b), LEDE_EINVAL);
+	CHECK_INT(b.len, 0);
+
+	/* Random round trips, including positions near UINT32_MAX. */
+	for (rep = 0; rep < 300; rep++) {
+		uint8_t *p;
+
+		n = rnd_range(1, POST_BLOCK_MAX);
+		k = 0;
+		for (i = 0; i < n; i++) {
+			uint64_t x = rep % 10 == 0 ? UINT32_MAX - 200 :
+				     rnd_range(0, 5000);
+			uint32_t j;
+
+			tfs[i] = rnd_range(1, rep % 3 ? 4 : 60);
+			for (j = 0; j < tfs[i]; j++) {
+				pos[k++] = (uint32_t)x;
+				x += rnd_range(1, rep % 2 ? 3 : 2);
+			}
+		}
+		total = k;
+		buf_clear(&b);
+		if (post_pos_encode(pos, tfs, n, &b)) {
+			fails++;
+			continue;
+		}
+		p = exact_copy(b.data, b.len);
+		if (post_pos_decode(p, b.len, tfs, n, out, total) ||
+		    memcmp(out, pos, total * sizeof(*pos)))
+			fails++;
+		/* A truncation anywhere is corrupt; too small a cap TOOBIG. */
+		if (post_pos_decode(p + 1, b.len - 1, tfs, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		if (post_pos_decode(p, b.len, tfs, n, out, total - 1) !=
+		    LEDE_ETOOBIG)
+			fails++;
+		exact_free(p, b.len);
+		p = exact_copy(b.data, b.len - 1);
+		if (post_pos_decode(p, b.len - 1, tfs, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		exact_free(p, b.len - 1);
+	}
+	CHECK_INT(fails, 0);
+	buf_release(&b);
+}
+
+/* Docs (tf, len) dominated by some pair: tf' >= tf and len' <= len. */
+static int pairs_cover(const post_dirent *e, const uint32_t *tfs,
+		       const uint32_t *lens, unsigned n)
+{
+	unsigned i, j;
+
+	for (i = 0; i < n; i++) {
+		int hit = 0;
+
+		for (j = 0; j < e->npairs; j++)
+			if (e->pairs[j].tf >= tfs[i] &&
+			    e->pairs[j].len <= lens[i])
+				hit = 1;
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}
+
+static int pairs_sorted(const post_dirent *e)
+{
+	unsigned j;
+
+	if (e->npairs < 1 || e->npairs > POST_MAX_PAIRS)
+		return 0;
+	for (j = 1; j < e->npairs; j++)
+		if (e->pairs[j].tf <= e->pairs[j - 1].tf ||
+		    e->pairs[j].len <= e->pairs[j - 1].len)
+			return 0;
+	return 1;
+}
+
+/* Brute-force frontier size: docs no other doc dominates, deduplicated. */
+static unsigned frontier_size(const uint32_t *tfs, const uint32_t *lens,
+			      unsigned n)
+{
+	unsigned i, j, cnt = 0;
+
+	for (i = 0; i < n; i++) {
+		int dom = 0;
+
+		for (j = 0; j < n && !dom; j++) {
+			if (tfs[j] >= tfs[i] && lens[j] <= lens[i] &&
+			    (tfs[j] > tfs[i] || lens[j] < lens[i] ||
+			     j < i))
+				dom = 1;
+		}
+		if (!dom)
+			cnt++;
+	}
+	return cnt;
+}
+
+static double bm25w(uint32_t tf, uint32_t len, double k1, double b,
+		    double avgdl)
+{
+	return tf / (tf + k1 * (1 - b + b * len / avgdl));
+}
+
+static void test_pairs(void)
+{
+	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
+	post_dirent e, e2;
+	unsigned rep, i, n, q;
+	int fails = 0, bfails = 0, exact = 0, shrunk = 0;
+	double want;
+
+	/* Hand example: frontier (1,5) (3,15) (5,100). */
+	{
+		static const uint32_t t[] = { 1, 2, 3, 1, 5, 3, 2 };
+		static const uint32_t l[] = { 10, 20, 15, 5, 100, 15, 50 };
+
+		memset(&e, 0, sizeof(e));
+		post_pairs_compute(t, l, 7, &e);
+		CHECK_INT(e.npairs, 3);
+		CHECK(e.pairs[0].tf == 1 && e.pairs[0].len == 5);
+		CHECK(e.pairs[1].tf == 3 && e.pairs[1].len == 15);
+		CHECK(e.pairs[2].tf == 5 && e.pairs[2].len == 100);
+		want = bm25w(3, 15, 1.2, 0.75, 30);
+		if (bm25w(5, 100, 1.2, 0.75, 30) > want)
+			want = bm25w(5, 100, 1.2, 0.75, 30);
+		CHECK(post_dirent_bound(&e, 1.2, 0.75, 30) == want);
+		CHECK(post_dirent_bound(&e, 1.2, 0.75, 0) == 1.0);
+	}
+	/* A single document. */
+	tfs[0] = 4; lens[0] = 0;
+	post_pairs_compute(tfs, lens, 1, &e);
+	CHECK(e.npairs == 1 && e.pairs[0].tf == 4 && e.pairs[0].len == 0);
+	/* Six frontier points shrink to four that still cover every doc. */
+	{
+		static const uint32_t t[] = { 1, 2, 3, 4, 5, 6, 2 };
+		static const uint32_t l[] = { 10, 20, 30, 40, 50, 60, 25 };
+
+		post_pairs_compute(t, l, 7, &e);
+		CHECK_INT(e.npairs, POST_MAX_PAIRS);
+		CHECK(pairs_sorted(&e));
+		CHECK(pairs_cover(&e, t, l, 7));
+		CHECK_INT(e.pairs[0].len, 10);
+		CHECK_INT(e.pairs[POST_MAX_PAIRS - 1].tf, 6);
+	}
+
+	for (rep = 0; rep < 2000; rep++) {
+		n = rnd_range(1, POST_BLOCK_MAX);
+		for (i = 0; i < n; i++) {
+			/* Correlated tf and len make long frontiers. */
+			lens[i] = rnd_range(1, rep % 2 ? 3000 : 40);
+			tfs[i] = rep % 3 ? rnd_range(1, 8) :
+				 1 + lens[i] / rnd_range(5, 30);
+		}
+		post_pairs_compute(tfs, lens, n, &e);
+		post_pairs_compute(tfs, lens, n, &e2);
+		if (memcmp(&e.pairs, &e2.pairs, sizeof(e.pairs)) ||
+		    e.npairs != e2.npairs)
+			fails++;   /* not deterministic */
+		if (!pairs_sorted(&e) || !pairs_cover(&e, tfs, lens, n))
+			fails++;
+		q = frontier_size(tfs, lens, n);
+		if (q <= POST_MAX_PAIRS) {
+			exact++;
+			if (e.npairs != q)
+				fails++;
+		} else {
+			shrunk++;
+			if (e.npairs != POST_MAX_PAIRS)
+				fails++;
+		}
+		for (q = 0; q < 20; q++) {
+			double k1 = 0.5 + 1.5 * rnd_unit();
+			double b = rnd_unit();
+			double avgdl = 10 + 990 * rnd_unit();
+			double bound = post_dirent_bound(&e, k1, b, avgdl);
+
+			for (i = 0; i < n; i++)
+				if (bm25w(tfs[i], lens[i], k1, b, avgdl) >
+				    bound * (1 + 1e-12))
+					bfails++;
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(bfails, 0);
+	CHECK(exact > 100);   /* both branches were exercised */
+	CHECK(shrunk > 100);
+}
+
+static void make_dir(post_dirent *ents, size_t n)
+{
+	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
+	uint64_t prev = 0;
+	size_t k;
+	unsigned i;
+
+	for (k = 0; k < n; k++) {
+		post_dirent *e = &ents[k];
+
+		memset(e, 0, sizeof(*e));
+		e->n = rnd_range(1, POST_BLOCK_MAX);
+		e->first = (uint32_t)(prev + rnd_range(1, k % 7 ? 50 : 100000));
+		e->last = e->first + (e->n - 1) + rnd_range(0, 300);
+		for (i = 0; i < e->n; i++) {
+			tfs[i] = rnd_range(1, 20);
+			lens[i] = rnd_range(1, 5000);
+		}
+		post_pairs_compute(tfs, lens, e->n, e);
+		prev = e->last;
+	}
+}
+
+static int dir_equal(const post_dirent *a, const post_dirent *b, size_t n)
+{
+	size_t k;
+	unsigned j;
+
+	for (k = 0; k < n; k++) {
+		if (a[k].first != b[k].first || a[k].last != b[k].last ||
+		    a[k].n != b[k].n || a[k].npairs != b[k].npairs)
+			return 0;
+		for (j = 0; j < a[k].npairs; j++)
+			if (a[k].pairs[j].tf != b[k].pairs[j].tf ||
+			    a[k].pairs[j].len != b[k].pairs[j].len)
+				return 0;
+	}
+	return 1;
+}
+
+static int term_decode_rc(const uint8_t *raw, size_t len, uint32_t *df,
+			  post_dirent **ents, size_t *n)
+{
+	uint8_t *p = exact_copy(raw, len);
+	int rc = post_term_decode(p, len, df, ents, n);
+
+	exact_free(p, len);
+	return rc;
+}
+
+/* A decoded directory must satisfy the record's invariants: encoding
+ * it again succeeds. */
+static int dir_valid(uint32_t df, const post_dirent *ents, size_t n)
+{
+	buf b;
+	int rc;
+
+	buf_init(&b);
+	rc = post_term_encode(df, ents, n, &b);
+	buf_release(&b);
+	return rc == 0;
+}
+
+static void test_term(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 1000 };
+	post_dirent *ents = malloc(1000 * sizeof(*ents)), *got = NULL;
+	post_dirent bad[2];
+	uint32_t df = 0;
+	size_t si, n = 0, i;
+	int fails = 0, accepted = 0, rc;
+	buf b, m;
+
+	if (!ents)
+		abort();
+	buf_init(&b);
+	buf_init(&m);
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		size_t cnt = sizes[si];
+
+		make_dir(ents, cnt);
+		buf_clear(&b);
+		CHECK_INT(post_term_encode(4242 + (uint32_t)cnt, ents, cnt, &b),
+			  0);
+		CHECK_INT(term_decode_rc(b.data, b.len, &df, &got, &n), 0);
+		CHECK_INT(df, 4242 + cnt);
+		CHECK_INT(n, cnt);
+		CHECK(n == cnt && dir_equal(ents, got, cnt));
+		free(got);
+		got = NULL;
+		df = 0;
+		CHECK_INT(post_term_df(b.data, b.len, &df), 0);
+		CHECK_INT(df, 4242 + cnt);
+	}
+	/* The empty record is two bytes. */
+	buf_clear(&b);
+	CHECK_INT(post_term_encode(0, ents, 0, &b), 0);
+	CHECK_INT(b.len, 2);
+	CHECK_INT(post_term_df(b.data, 0, &df), LEDE_ECORRUPT);
+
+	/* Encode rejects broken directories. */
+	make_dir(bad, 2);
+	buf_clear(&b);
+	bad[1].first = bad[0].last;      /* overlap */
+	CHECK_INT(post_term_encode(1, bad, 2, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[0].first = 0;                /* docids start at 1 */
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[0].last = bad[0].first + bad[0].n - 2;  /* n does not fit */
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[0].npairs = 0;
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	bad[0].npairs = POST_MAX_PAIRS + 1;
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[0].n = 0;
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	bad[0].n = POST_BLOCK_MAX + 1;
+	bad[0].last = bad[0].first + 1000;
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[0].pairs[0].tf = 0;
+	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(b.len, 0);
+
+	/* Decode rejects, by hand. */
+	{
+		/* df 1, nblocks 1: first 5, last-first 3, n-1 3, 1 pair */
+		uint8_t ok[] = { 1, 1, 5, 3, 3, 1, 2, 9 };
+		uint8_t raw[32];
+
+		CHECK_INT(term_decode_rc(ok, sizeof(ok), &df, &got, &n), 0);
+		CHECK(n == 1 && got[0].first == 5 && got[0].last == 8 &&
+		      got[0].n == 4 && got[0].pairs[0].tf == 2 &&
+		      got[0].pairs[0].len == 9);
+		free(got);
+		for (i = 0; i < sizeof(ok); i++)
+			if (term_decode_rc(ok, i, &df, &got, &n) !=
+			    LEDE_ECORRUPT || got || n)
+				fails++;
+		memcpy(raw, ok, sizeof(ok));
+		raw[sizeof(ok)] = 0;   /* overlong */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok) + 1, &df, &got, &n),
+			  LEDE_ECORRUPT);
+		raw[2] = 0;            /* first docid 0 */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
+			  LEDE_ECORRUPT);
+		memcpy(raw, ok, sizeof(ok));
+		raw[4] = 4;            /* n = 5 in 4 docids */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
+			  LEDE_ECORRUPT);
+		raw[4] = 128;          /* n = 129 */
+		raw[3] = 0x7f;
+		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
+			  LEDE_ECORRUPT);
+		memcpy(raw, ok, sizeof(ok));
+		raw[5] = 0;            /* npairs 0 */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok) - 2, &df, &got, &n),
+			  LEDE_ECORRUPT);
+		raw[5] = 5;            /* npairs 5 */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
+			  LEDE_ECORRUPT);
+		memcpy(raw, ok, sizeof(ok));
+		raw[6] = 0;            /* pair tf 0 */
+		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
+			  LEDE_ECORRUPT);
+		/* nblocks 2^40 with 6 bytes after it: rejected unallocated */
+		raw[0] = 1;
+		raw[1] = 0x80; raw[2] = 0x80; raw[3] = 0x80; raw[4] = 0x80;
+		raw[5] = 0x80; raw[6] = 0x20;
+		memcpy(raw + 7, ok + 2, 6);
+		CHECK_INT(term_decode_rc(raw, 13, &df, &got, &n),
+			  LEDE_ECORRUPT);
+		/* Two entries, the second starting at the first's last. */
+		{
+			uint8_t two[] = { 2, 2, 5, 3, 0, 1, 2, 9,
+					  0, 0, 0, 1, 2, 9 };
+
+			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
+						 &n), LEDE_ECORRUPT);
+			two[8] = 1;
+			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
+						 &n), 0);
+			CHECK(n == 2 && got[1].first == 9);
+			free(got);
+		}
+		/* last overflowing uint32 */
+		{
+			uint8_t ov[] = { 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f,
+					 1, 0, 1, 2, 9 };
+
+			CHECK_INT(term_decode_rc(ov, sizeof(ov), &df, &got,
+						 &n), LEDE_ECORRUPT);
+			ov[7] = 0;
+			CHECK_INT(term_decode_rc(ov, sizeof(ov), &df, &got,
+						 &n), 0);
+			CHECK(n == 1 && got[0].first == UINT32_MAX &&
+			      got[0].last == UINT32_MAX);
+			free(got);
+		}
+		got = NULL;
+	}
+	CHECK_INT(fails, 0);
+
+	/* 10000 random mutations of a valid record: an error, or a
+	 * directory that keeps every invariant; never a crash (ASan). */
+	make_dir(ents, 40);
+	buf_clear(&b);
+	CHECK_INT(post_term_encode(77, ents, 40, &b), 0);
+	for (i = 0; i < 10000; i++) {
+		unsigned k, kinds = rnd_range(1, 4);
+
+		buf_clear(&m);
+		if (buf_add(&m, b.data, b.len))
+			abort();
+		for (k = 0; k < kinds; k++) {
+			size_t at = rnd64() % m.len;
+
+			switch (rnd_range(0, 3)) {
+			case 0:   /* flip bits */
+				m.data[at] ^= (uint8_t)rnd_range(1, 255);
+				break;
+			case 1:   /* truncate */
+				m.len = at;
+				break;
+			case 2:   /* random byte */
+				m.data[at] = (uint8_t)rnd32();
+				break;
+			default:  /* small byte, likely a varint edge */
+				m.data[at] = (uint8_t)rnd_range(0, 2);
+				break;
+			}
+			if (m.len == 0)
+				break;
+		}
+		rc = term_decode_rc(m.data, m.len, &df, &got, &n);
+		if (rc == 0) {
+			accepted++;
+			if (!dir_valid(df, got, n))
+				fails++;
+		} else if (rc != LEDE_ECORRUPT || got || n) {
+			fails++;
+		}
+		free(got);
+		got = NULL;
+	}
+	CHECK_INT(fails, 0);
+	CHECK(accepted > 0);   /* some mutations stay well-formed */
+
+	buf_release(&m);
+	buf_release(&b);
+	free(ents);
+}
+
+/* Same treatment for blocks and positions. */
+static void test_block_fuzz(void)
+{
+	uint32_t d[POST_BLOCK_MAX], tf[POST_BLOCK_MAX];
+	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+	static uint32_t pos[POST_BLOCK_MAX * 8], opos[POST_BLOCK_MAX * 8];
+	unsigned i, on, n = 60, k;
+	size_t np = 0;
+	int fails = 0, rc;
+	buf b, pb, m;
+
+	buf_init(&b);
+	buf_init(&pb);
+	buf_init(&m);
+	for (i = 0; i < n; i++) {
+		uint32_t j;
+
+		d[i] = 10 + 5 * i + (i % 3);
+		tf[i] = 1 + i % 5;
+		for (j = 0; j < tf[i]; j++)
+			pos[np++] = 3 * j + i % 4;
+	}
+	CHECK_INT(post_block_encode(d, tf, n, &b), 0);
+	CHECK_INT(post_pos_encode(pos, tf, n, &pb), 0);
+	for (i = 0; i < 10000; i++) {
+		const buf *src = i % 2 ? &b : &pb;
+		uint8_t *p;
+		size_t at;
+
+		buf_clear(&m);
+		if (buf_add(&m, src->data, src->len))
+			abort();
+		for (k = rnd_range(1, 3); k > 0 && m.len; k--) {
+			at = rnd64() % m.len;
+			if (rnd_range(0, 4) == 0)
+				m.len = at;
+			else
+				m.data[at] ^= (uint8_t)rnd_range(1, 255);
+		}
+		p = exact_copy(m.data, m.len);
+		if (i % 2) {
+			rc = post_block_decode(p, m.len, 10, od, ot, &on);
+			if (rc == 0) {
+				for (k = 1; k < on; k++)
+					if (od[k] <= od[k - 1] || ot[k] < 1)
+						fails++;
+			} else if (rc != LEDE_ECORRUPT) {
+				fails++;
+			}
+		} else {
+			rc = post_pos_decode(p, m.len, tf, n, opos,
+					     POST_BLOCK_MAX * 8);
+			if (rc != 0 && rc != LEDE_ECORRUPT)
+				fails++;
+		}
+		exact_free(p, m.len);
+	}
+	CHECK_INT(fails, 0);
+	buf_release(&m);
+	buf_release(&pb);
+	buf_release(&b);
+}
+
+int main(void)
+{
+	test_bits();
+	test_pack_layout();
+	test_pack_roundtrip();
+	test_block();
+	test_positions();
+	test_pairs();
+	test_term();
+	test_block_fuzz();
+	return t_done("test_post");
+}
