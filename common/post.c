@@ -237,6 +237,35 @@ int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
 	return rc;
 }
 
+/*
+ * tf = stored + 1 over n values. In runs of eight with a constant trip
+ * count, because gcc -O2 only vectorizes those (SLP); a plain loop to n
+ * stays scalar and costs about as much as the whole unpack.
+ */
+static void tf_plus_one(uint32_t *v, unsigned n)
+{
+	size_t i = 0, j;
+
+	/* size_t indices: unsigned ones may wrap, and gcc then cannot
+	 * prove the eight accesses adjacent. */
+	for (; i + 8 <= n; i += 8)
+		for (j = 0; j < 8; j++)
+			v[i + j] += 1;
+	for (; i < n; i++)
+		v[i] += 1;
+}
+
+static void tf_all_one(uint32_t *v, unsigned n)
+{
+	size_t i = 0, j;
+
+	for (; i + 8 <= n; i += 8)
+		for (j = 0; j < 8; j++)
+			v[i + j] = 1;
+	for (; i < n; i++)
+		v[i] = 1;
+}
+
 int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 		      uint32_t *docids, uint32_t *tfs, unsigned *n)
 {
@@ -257,35 +286,34 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 	if (len != 3 + gbytes + tbytes)
 		return LEDE_ECORRUPT;
 
-	/* Gaps land in docids[1..] and are summed in place; 64 bits so a
-	 * hostile block cannot wrap past UINT32_MAX unnoticed. The sum only
-	 * grows, so checking it once at the end catches any overflow. */
+	/* Gaps-1 land in docids[1..] and are summed in place: docid[i] is
+	 * first + i + the sum of the stored values up to i. Keeping the +i
+	 * off the running sum leaves one plain add on the dependency chain.
+	 * 64 bits so a hostile block cannot wrap past UINT32_MAX unnoticed;
+	 * the sum only grows, so one check at the end catches overflow. */
 	post_unpack(p + 3, cnt - 1, wd, docids + 1);
 	docids[0] = first;
 	d = first;
 	for (i = 1; i < cnt; i++) {
-		d += (uint64_t)docids[i] + 1;
-		docids[i] = (uint32_t)d;
+		d += docids[i];
+		docids[i] = (uint32_t)(d + i);
 	}
-	if (d > UINT32_MAX)
+	if (d + cnt - 1 > UINT32_MAX)
 		return LEDE_ECORRUPT;
 
 	if (wt == 0) {
 		/* The common case for rare terms: every tf is 1. */
-		for (i = 0; i < cnt; i++)
-			tfs[i] = 1;
-		*n = cnt;
-		return 0;
+		tf_all_one(tfs, cnt);
+	} else {
+		post_unpack(p + 3 + gbytes, cnt, wt, tfs);
+		if (wt == 32) {
+			/* Only 32 bits can hold tf-1 = UINT32_MAX. */
+			for (i = 0; i < cnt; i++)
+				if (tfs[i] == UINT32_MAX)
+					return LEDE_ECORRUPT;
+		}
+		tf_plus_one(tfs, cnt);
 	}
-	post_unpack(p + 3 + gbytes, cnt, wt, tfs);
-	if (wt == 32) {
-		/* Only a 32-bit width can hold tf-1 = UINT32_MAX. */
-		for (i = 0; i < cnt; i++)
-			if (tfs[i] == UINT32_MAX)
-				return LEDE_ECORRUPT;
-	}
-	for (i = 0; i < cnt; i++)
-		tfs[i] += 1;
 	*n = cnt;
 	return 0;
 }
