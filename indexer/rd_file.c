@@ -281,7 +281,8 @@ static int md_inline(buf *o, const char *s, size_t n, int depth)
 	for (size_t i = 0; i < n && !rc; i++) {
 		char c = s[i];
 
-		if (c == '\\' && i + 1 < n && ispunct((unsigned char)s[i + 1])) {
+		if (c == '\\' && i + 1 < n &&
+		    ispunct((unsigned char)s[i + 1])) {
 			rc = buf_addc(o, (uint8_t)s[++i]);
 		} else if ((c == '[' || (c == '!' && i + 1 < n &&
 					 s[i + 1] == '[')) &&
@@ -419,6 +420,27 @@ static int add_tag(buf *t, line v)
 	return rc ? rc : buf_add(t, v.s, v.n);
 }
 
+/* "[a, 'b']" or "a, b" */
+static int add_tag_list(buf *t, line v)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	if (v.n >= 2 && v.s[0] == '[' && v.s[v.n - 1] == ']') {
+		v.s++;
+		v.n -= 2;
+	}
+	while (v.n && i <= v.n && !rc) {
+		const char *c = memchr(v.s + i, ',', v.n - i);
+		size_t e = c ? (size_t)(c - v.s) : v.n;
+		line one = { v.s + i, e - i };
+
+		rc = add_tag(t, one);
+		i = e + 1;
+	}
+	return rc;
+}
+
 /* Front matter at d (which starts with "---"); returns the offset where
  * the text starts, or 0 when there is no closed front matter. */
 static size_t md_front(const char *d, size_t n, doc_fields *f, int *rc)
@@ -467,23 +489,8 @@ static size_t md_front(const char *d, size_t n, doc_fields *f, int *rc)
 				f->date = 0;
 		} else if (key.n == 4 && !strncasecmp(key.s, "tags", 4)) {
 			buf_clear(&f->tags);
-			if (val.n == 0) {
-				in_tags = 1;   /* a "- tag" list follows */
-			} else {
-				size_t i = 0;
-				if (val.s[0] == '[' && val.s[val.n - 1] == ']') {
-					val.s++;
-					val.n -= 2;
-				}
-				while (i <= val.n && !*rc) {
-					const char *c = memchr(val.s + i, ',',
-							       val.n - i);
-					size_t e = c ? (size_t)(c - val.s) : val.n;
-					line one = { val.s + i, e - i };
-					*rc = add_tag(&f->tags, one);
-					i = e + 1;
-				}
-			}
+			in_tags = val.n == 0;   /* a "- tag" list follows */
+			*rc = add_tag_list(&f->tags, val);
 		}
 	}
 	/* Never closed: it was not front matter; forget what we took. */

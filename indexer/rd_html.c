@@ -242,7 +242,8 @@ static int collect_text(xmlNode *root, buf *body)
 	while (nd && !w.rc) {
 		int skip = 0;
 
-		if (nd->type == XML_TEXT_NODE || nd->type == XML_CDATA_SECTION_NODE) {
+		if (nd->type == XML_TEXT_NODE ||
+		    nd->type == XML_CDATA_SECTION_NODE) {
 			if (nd->content)
 				tw_text(&w, nd->content);
 		} else if (nd->type == XML_ELEMENT_NODE) {
@@ -258,11 +259,12 @@ static int collect_text(xmlNode *root, buf *body)
 		} else {
 			skip = 1;   /* comments, PIs, entity refs */
 		}
-		/* Leaving elements: a block's end is a paragraph end too. */
 		if (!skip && nd->children) {
 			nd = nd->children;
 			continue;
 		}
+		/* Climbing out: a block's end is a paragraph end too, so
+		 * "<div>a</div>b" does not run a and b together. */
 		while (nd && nd != root && !nd->next) {
 			nd = nd->parent;
 			if (nd && nd->type == XML_ELEMENT_NODE &&
@@ -284,6 +286,7 @@ static const char *guess_encoding(const char *data, size_t n, char *enc,
 
 	for (size_t i = 0; i + 7 < lim; i++) {
 		size_t j, k = 0;
+		xmlCharEncodingHandlerPtr h;
 
 		if (strncasecmp(data + i, "charset", 7) != 0)
 			continue;
@@ -301,10 +304,13 @@ static const char *guess_encoding(const char *data, size_t n, char *enc,
 		if (strcasecmp(enc, "utf8") == 0 ||
 		    strcasecmp(enc, "utf-8") == 0)
 			return "UTF-8";
-		/* Only names libxml2 can decode; others read as UTF-8. */
-		if (xmlFindCharEncodingHandler(enc))
-			return enc;
-		return "UTF-8";
+		/* Only names libxml2 can decode; others read as UTF-8. The
+		 * handler may be a fresh iconv one: close it again. */
+		h = xmlFindCharEncodingHandler(enc);
+		if (!h)
+			return "UTF-8";
+		xmlCharEncCloseFunc(h);
+		return enc;
 	}
 	return "UTF-8";
 }

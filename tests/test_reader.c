@@ -166,8 +166,8 @@ static void test_jsonl(void)
 	if (d) {
 		CHECK_STR(d->title, "Caf\xc3\xa9 society \xe2\x80\x94 "
 			  "na\xc3\xafve");
-		CHECK_STR(d->body, "Caf\xc3\xa9 owners \xe6\x97\xa5\xe6\x9c\xac "
-			  "protest.");
+		CHECK_STR(d->body, "Caf\xc3\xa9 owners "
+			  "\xe6\x97\xa5\xe6\x9c\xac protest.");
 		CHECK_INT(d->date, 0);
 		CHECK_STR(d->url, "http://example.com/cafe");
 		CHECK_STR(d->tags, "food");
@@ -229,6 +229,23 @@ static void test_txt(void)
 		CHECK_STR(c.d[0].title, "Title line only");
 		CHECK_INT(c.d[0].date, 0);
 		CHECK_STR(c.d[0].body, "Body of the text file.\nSecond line.");
+	}
+	coll_free(&c);
+
+	rc = rd_file(FX "crlf.txt", collect, &c, &st);
+	CHECK_INT(rc, 0);
+	if (c.n == 1) {
+		CHECK_STR(c.d[0].title, "Headline here");
+		CHECK_INT(c.d[0].date, 20050303);
+		CHECK_STR(c.d[0].body, "Body one.\nBody two.");
+	}
+	coll_free(&c);
+	rc = rd_file(FX "datefirst.txt", collect, &c, &st);
+	CHECK_INT(rc, 0);
+	if (c.n == 1) {
+		CHECK_STR(c.d[0].title, "Title after date");
+		CHECK_INT(c.d[0].date, 20211127);
+		CHECK_STR(c.d[0].body, "The body.");
 	}
 	coll_free(&c);
 }
@@ -329,6 +346,22 @@ static void test_md(void)
 			  "\n\nBody text with emphasis and a link.");
 		CHECK_STR(c.d[0].tags, "");
 		CHECK_INT(c.d[0].date, 0);
+	}
+	coll_free(&c);
+
+	rc = rd_file(FX "list.md", collect, &c, &st);   /* CRLF, "- tag" */
+	CHECK_INT(rc, 0);
+	if (c.n == 1) {
+		CHECK_STR(c.d[0].title, "List tags");
+		CHECK_STR(c.d[0].tags, "one, two");
+		CHECK_STR(c.d[0].body, "Body here.");
+	}
+	coll_free(&c);
+	rc = rd_file(FX "unclosed.md", collect, &c, &st);
+	CHECK_INT(rc, 0);
+	if (c.n == 1) {   /* not front matter: plain text */
+		CHECK_STR(c.d[0].title, "title: x");
+		CHECK_STR(c.d[0].body, "no closing");
 	}
 	coll_free(&c);
 }
