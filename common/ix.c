@@ -205,8 +205,15 @@ static int meta_init(ix *x, int create, const char *lang)
 		err = LEDE_EINVAL;
 	}
 out:
-	if (txn)
+	/* Committing (even a read-only txn) keeps the DBI handles opened in
+	 * it; an abort would close them again. */
+	if (txn && !err) {
+		rc = mdb_txn_commit(txn);
+		if (rc)
+			err = lmdb_fail(x, rc, "cannot open tables");
+	} else if (txn) {
 		mdb_txn_abort(txn);
+	}
 	return err;
 }
 
@@ -559,8 +566,8 @@ int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
 int ix_doc_get(ix_txn *t, uint32_t docid, ix_doc *d)
 {
 	uint8_t k[4];
-	const uint8_t *v;
-	size_t n;
+	const uint8_t *v = NULL;
+	size_t n = 0;
 	int rc;
 
 	u32be_put(k, docid);
