@@ -210,6 +210,28 @@ static int arena_room(stem *s, size_t n)
 	return 0;
 }
 
+/* Equality of two short byte strings. Inline because a cache hit, the
+ * common case, always ends in one compare and a libc call costs more
+ * than the compare of a typical 6-byte word. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+
+	while (n >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return 0;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
+
 /* Run the Snowball stemmer; *res valid until its next call. */
 static int run_stemmer(stem *s, const char *word, size_t len,
 		       const char **res, size_t *reslen)
@@ -262,7 +284,7 @@ int stem_word(stem *s, const char *word, size_t len,
 		for (j = h & s->mask; s->tab[j].wlen; j = (j + 1) & s->mask) {
 			e = &s->tab[j];
 			if (e->h == h && e->wlen == len &&
-			    memcmp(s->arena + e->off, word, len) == 0) {
+			    same_bytes(s->arena + e->off, word, len)) {
 				*out = s->arena + e->off + len;
 				*outlen = e->slen;
 				return 0;

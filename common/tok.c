@@ -30,15 +30,22 @@
  * (U+0640, a justification stroke) is dropped as well.
  *
  * Rules beyond tok.h, stated here because they decide token boundaries:
- *  - U+00AD soft hyphen, U+200C/U+200D (ZWNJ/ZWJ), U+2060 word joiner
- *    and U+FEFF inside a word do not split it and leave no trace in the
- *    folded text (news text carries soft hyphens from typesetting; Persian
- *    writes ZWNJ inside words).
+ *  - Default ignorables (U+00AD soft hyphen, U+200C/U+200D ZWNJ/ZWJ,
+ *    U+2060 word joiner, U+FEFF, variation selectors...) inside a word do
+ *    not split it and leave no trace in the folded text (news text
+ *    carries soft hyphens from typesetting; Persian writes ZWNJ inside
+ *    words). U+200B zero width space stays a separator.
  *  - An ideograph (Han, Hiragana, Katakana) token takes the marks that
  *    follow it (kana voicing marks, halfwidth U+FF9E/U+FF9F), so that
  *    "ｶﾞ" and "ガ" fold alike.
- *  - A token that folds to nothing (only dropped marks) is skipped and
+ *  - A mark belongs to the character before it: it continues a token,
+ *    and after a separator (or at the start) it is a separator too, so a
+ *    token never starts with a mark and NFC and NFD input split alike.
+ *  - A token that folds to nothing (e.g. only tatweel) is skipped and
  *    takes no position.
+ *  - Compatibility decompositions can yield punctuation ("⑴" is "(1)",
+ *    "Ŀ" is "l·"); only letters, marks and numbers are kept from them,
+ *    so folding a folded token again gives the same token.
  *  - Hyphens need no code: a hyphen is a separator, and consecutive
  *    tokens get consecutive positions.
  *
@@ -70,6 +77,7 @@ struct tok {
 	size_t ncps;
 	int slow;             /* the token being built is in cps[] */
 	int over;             /* the token being built is over-long */
+	int compose;          /* cps[] holds a mark or jamo */
 	char out[TOK_MAX_BYTES + 1];
 	utf8proc_int32_t cps[TOK_CPS_MAX];
 };
@@ -128,25 +136,68 @@ static int is_ideo_range(utf8proc_int32_t c)
 	       (c >= 0x20000 && c <= 0x3134f);   /* CJK ext. B..G */
 }
 
+/*
+ * Is c a compatibility character that stands for an ideograph (circled
+ * or parenthesized ideographs, kanbun marks)? Then it is one too, or
+ * folding would turn a letter inside a word into an ideograph and a
+ * second pass over folded text would split differently. Only the blocks
+ * that hold such characters pay for the decomposition.
+ */
+static int is_compat_ideo(utf8proc_int32_t c)
+{
+	utf8proc_int32_t d[TOK_DECOMP_MAX];
+	utf8proc_ssize_t nd;
+	int bc = 0;
+
+	if (!((c >= 0x3190 && c <= 0x33ff) || (c >= 0xf900 && c <= 0xffef) ||
+	      (c >= 0x1f100 && c <= 0x1f2ff) || (c >= 0x2f800 && c <= 0x2fa1f)))
+		return 0;
+	nd = utf8proc_decompose_char(c, d, TOK_DECOMP_MAX,
+				     UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE, &bc);
+	for (utf8proc_ssize_t k = 0; k < nd && k < TOK_DECOMP_MAX; k++) {
+		if (d[k] >= 0x80 && is_ideo_range(d[k]))
+			return 1;
+		if (d[k] >= 0x80 || ascii_kind[d[k]] == K_LETTER ||
+		    ascii_kind[d[k]] == K_DIGIT)
+			return 0;   /* "(" before the ideograph is fine */
+	}
+	return 0;
+}
+
 static int kind_of(utf8proc_int32_t c)
 {
 	const utf8proc_property_t *p;
 
 	switch (c) {
 	case 0x2019: return K_APOS;
+	case 0xff9e: case 0xff9f:
+		/* Halfwidth voiced marks: letters (Lm) that fold to the
+		 * combining U+3099/U+309A, so they act as marks. */
+		return K_MARK;
 	case 0x00ad: case 0x200c: case 0x200d: case 0x2060: case 0xfeff:
 		return K_IGNORE;
 	}
 	p = utf8proc_get_property(c);
+	/* Default ignorables (variation selectors, Hangul fillers, CGJ...)
+	 * fold to nothing: inside a word they must not split it, and they
+	 * must not start a token whose folded form would then begin with
+	 * whatever follows them (a mark). U+200B ZERO WIDTH SPACE is the
+	 * exception: it marks word breaks in Thai and Khmer. */
+	if (p->ignorable && c != 0x200b)
+		return K_IGNORE;
 	switch (p->category) {
 	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
 	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
 	case UTF8PROC_CATEGORY_LO:
-		return is_ideo_range(c) ? K_IDEO : K_LETTER;
+		if (is_ideo_range(c) || is_compat_ideo(c))
+			return K_IDEO;
+		return K_LETTER;
 	case UTF8PROC_CATEGORY_ND:
 		return K_DIGIT;
 	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-		return is_ideo_range(c) ? K_IDEO : K_NUMBER;
+		if (is_ideo_range(c) || is_compat_ideo(c))
+			return K_IDEO;
+		return K_NUMBER;
 	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
 	case UTF8PROC_CATEGORY_ME:
 		return K_MARK;
@@ -175,28 +226,50 @@ static int is_strip_mark(utf8proc_int32_t c)
 	       (c >= 0xfe20 && c <= 0xfe2f);     /* half marks */
 }
 
-/* Would c be harmful in a folded token? Controls (< 0x20 is reserved
- * for index key separators), spaces and format characters can come out
- * of compatibility decompositions (U+FDFA decomposes to a phrase). */
-static int is_unwanted(utf8proc_int32_t c)
+static int is_mark(utf8proc_int32_t c)
 {
-	const utf8proc_property_t *p;
-
-	if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
-		return 1;
-	if (c < 0x80)
-		return 0;
-	if (c == 0x0640)     /* Arabic tatweel */
-		return 1;
-	p = utf8proc_get_property(c);
-	switch (p->category) {
-	case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL:
-	case UTF8PROC_CATEGORY_ZP: case UTF8PROC_CATEGORY_CC:
-	case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS:
-	case UTF8PROC_CATEGORY_CN:
+	switch (utf8proc_get_property(c)->category) {
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
 		return 1;
 	default:
 		return 0;
+	}
+}
+
+/*
+ * Does a folded code point stay in the token (FOLD_KEEP, or FOLD_MARK
+ * for marks and jamo: what canonical ordering and composition work on)?
+ * Only letters, marks and numbers do, minus the diacritics and tatweel.
+ * Compatibility decompositions also produce punctuation, spaces and
+ * slashes (U+013F "l·", U+2474 "(1)", U+2152 "1⁄10", U+FDFA a whole
+ * phrase): dropping them keeps the folded token a token (folding twice
+ * gives the same bytes) and keeps bytes < 0x20 out, as tok.h promises.
+ */
+enum { FOLD_DROP = 0, FOLD_KEEP, FOLD_MARK };
+
+static int keep_folded(utf8proc_int32_t c)
+{
+	if (c < 0x80)
+		return ascii_kind[c] == K_LETTER || ascii_kind[c] == K_DIGIT;
+	if (c == 0x0640 || is_strip_mark(c))   /* tatweel, diacritics */
+		return FOLD_DROP;
+	switch (utf8proc_get_property(c)->category) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		/* Conjoining jamo compose into syllables. */
+		if ((c >= 0x1100 && c <= 0x11ff) ||
+		    (c >= 0xa960 && c <= 0xa97f) ||
+		    (c >= 0xd7b0 && c <= 0xd7ff))
+			return FOLD_MARK;
+		return FOLD_KEEP;
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
+		return FOLD_MARK;
+	default:
+		return FOLD_DROP;
 	}
 }
 
@@ -268,10 +341,65 @@ static void add_ascii(tok *t, uint8_t c)
 	t->out[t->outlen++] = (char)c;
 }
 
+/* Append the kept code points of a decomposition d[0..nd). */
+static void add_decomposed(tok *t, const utf8proc_int32_t *d,
+			   utf8proc_ssize_t nd)
+{
+	if (nd < 0 || nd > TOK_DECOMP_MAX) {
+		/* Cannot happen with valid code points; drop the token
+		 * rather than index something half-folded. */
+		t->over = 1;
+		return;
+	}
+	for (utf8proc_ssize_t k = 0; k < nd; k++) {
+		int f = keep_folded(d[k]);
+
+		if (f == FOLD_DROP)
+			continue;
+		if (f == FOLD_MARK) {
+			/* A mark whose base folded to nothing (U+FE77 is
+			 * tatweel + fatha) would start the token: a second
+			 * pass would not see it as a token. */
+			if (t->ncps == 0 && is_mark(d[k]))
+				continue;
+			t->compose = 1;
+		}
+		cps_add(t, d[k]);
+	}
+}
+
+/* Greek Extended: decompose, drop diacritics, then case fold the rest
+ * (see add_cp). */
+static void fold_greek_ext(tok *t, utf8proc_int32_t c)
+{
+	utf8proc_int32_t d[TOK_DECOMP_MAX], f[TOK_DECOMP_MAX];
+	utf8proc_ssize_t nd, nf;
+	int bc = 0;
+
+	nd = utf8proc_decompose_char(c, d, TOK_DECOMP_MAX,
+				     UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |
+				     UTF8PROC_IGNORE, &bc);
+	if (nd < 0 || nd > TOK_DECOMP_MAX) {
+		t->over = 1;
+		return;
+	}
+	for (utf8proc_ssize_t k = 0; k < nd; k++) {
+		if (is_strip_mark(d[k]))
+			continue;
+		nf = utf8proc_decompose_char(d[k], f, TOK_DECOMP_MAX,
+					     UTF8PROC_COMPAT |
+					     UTF8PROC_CASEFOLD |
+					     UTF8PROC_DECOMPOSE |
+					     UTF8PROC_IGNORE, &bc);
+		add_decomposed(t, f, nf);
+	}
+}
+
 static void add_cp(tok *t, utf8proc_int32_t c)
 {
 	utf8proc_int32_t d[TOK_DECOMP_MAX];
 	utf8proc_ssize_t nd;
+	utf8proc_option_t opt;
 	int bc = 0;
 
 	if (t->over)
@@ -282,20 +410,30 @@ static void add_cp(tok *t, utf8proc_int32_t c)
 	}
 	if (!t->slow)
 		go_slow(t);
-	nd = utf8proc_decompose_char(c, d, TOK_DECOMP_MAX,
-				     UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-				     UTF8PROC_DECOMPOSE | UTF8PROC_IGNORE, &bc);
-	if (nd < 0 || nd > TOK_DECOMP_MAX) {
-		/* Cannot happen with valid code points; drop the token
-		 * rather than index something half-folded. */
-		t->over = 1;
+	/*
+	 * U+0345 (Greek ypogegrammeni) is the one mark that case folding
+	 * turns into a letter (iota). Folded before canonical ordering, it
+	 * would land in a different place for NFC and NFD input, so it is
+	 * dropped as a diacritic first: on its own here, and inside the
+	 * precomposed Greek Extended letters by decomposing those before
+	 * case folding (fold_greek_ext).
+	 */
+	if (is_strip_mark(c))
+		return;
+	if (c >= 0x1f80 && c <= 0x1fff) {
+		fold_greek_ext(t, c);
 		return;
 	}
-	for (utf8proc_ssize_t k = 0; k < nd; k++) {
-		if (is_strip_mark(d[k]) || is_unwanted(d[k]))
-			continue;
-		cps_add(t, d[k]);
-	}
+	/* Not compatibility-decomposed, so that a folded token is still
+	 * one token when folded again: the kana digraphs U+309F/U+30FF
+	 * (two kana would be two tokens) and Thai/Lao SARA AM U+0E33/U+0EB3
+	 * (their decompositions start with a mark, which cannot start a
+	 * token). Checked exhaustively over all code points. */
+	opt = UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE | UTF8PROC_IGNORE;
+	if (c != 0x309f && c != 0x30ff && c != 0x0e33 && c != 0x0eb3)
+		opt |= UTF8PROC_COMPAT;
+	nd = utf8proc_decompose_char(c, d, TOK_DECOMP_MAX, opt, &bc);
+	add_decomposed(t, d, nd);
 }
 
 /* Canonical ordering of combining marks (Unicode 3.11): per-code-point
@@ -329,12 +467,17 @@ static void finish_slow(tok *t)
 		t->outlen = 0;
 		return;
 	}
-	canonical_order(t->cps, t->ncps);
-	n = utf8proc_normalize_utf32(t->cps, (utf8proc_ssize_t)t->ncps,
-				     UTF8PROC_COMPOSE);
-	if (n < 0) {
-		t->over = 1;
-		return;
+	n = (utf8proc_ssize_t)t->ncps;
+	if (t->compose) {
+		/* Only marks and jamo reorder or compose: most tokens
+		 * (Cyrillic, Greek, Arabic after dropping harakat) skip
+		 * this, the costliest step. */
+		canonical_order(t->cps, t->ncps);
+		n = utf8proc_normalize_utf32(t->cps, n, UTF8PROC_COMPOSE);
+		if (n < 0) {
+			t->over = 1;
+			return;
+		}
 	}
 	for (utf8proc_ssize_t k = 0; k < n; k++) {
 		utf8proc_uint8_t enc[4];
@@ -346,8 +489,9 @@ static void finish_slow(tok *t)
 			t->over = 1;
 			return;
 		}
-		memcpy(t->out + len, enc, (size_t)el);
-		len += (size_t)el;
+		/* A byte loop: memcpy of 1..4 bytes is a libc call. */
+		for (utf8proc_ssize_t m = 0; m < el; m++)
+			t->out[len++] = (char)enc[m];
 	}
 	t->outlen = len;
 }
@@ -399,6 +543,7 @@ static void scan_token(tok *t, size_t *start, size_t *end)
 	t->outlen = 0;
 	t->ncps = 0;
 	t->slow = 0;
+	t->compose = 0;
 	t->over = 0;
 	*start = i;
 
@@ -406,10 +551,11 @@ static void scan_token(tok *t, size_t *start, size_t *end)
 	if (cl && kind_of(cp) == K_IDEO) {
 		add_cp(t, cp);
 		i += cl;
-		/* Marks that follow belong to it (see the file comment). */
+		/* Marks that follow belong to it (see the file comment);
+		 * all of them, diacritics too (add_cp drops those), so
+		 * that canonical reordering cannot move a kept mark out. */
 		while (i < t->n && (cl = decode(t, i, &cp)) != 0 &&
-		       (kind_of(cp) == K_MARK || cp == 0xff9e ||
-			cp == 0xff9f)) {
+		       kind_of(cp) == K_MARK) {
 			add_cp(t, cp);
 			i += cl;
 		}
@@ -421,8 +567,31 @@ static void scan_token(tok *t, size_t *start, size_t *end)
 		uint8_t b = t->s[i];
 
 		if (b < 0x80) {
-			/* The ASCII fast path: no decoding, table lookups. */
 			k = ascii_kind[b];
+			if ((k == K_LETTER || k == K_DIGIT) && !t->slow) {
+				/* The ASCII fast path: a tight loop over a
+				 * run of letters and digits, straight into
+				 * out[], with the length in a register. */
+				size_t o = t->outlen;
+
+				do {
+					if (o < TOK_MAX_BYTES)
+						t->out[o] = (char)ascii_lower[b];
+					o++;
+					prev = k;
+					if (++i == t->n)
+						break;
+					b = t->s[i];
+					k = b < 0x80 ? ascii_kind[b] : K_SEP;
+				} while (k == K_LETTER || k == K_DIGIT);
+				if (o > TOK_MAX_BYTES) {
+					t->over = 1;
+					o = TOK_MAX_BYTES;
+				}
+				t->outlen = o;
+				last = i;
+				continue;
+			}
 			if (k == K_LETTER || k == K_DIGIT) {
 				add_ascii(t, ascii_lower[b]);
 				prev = k;
@@ -508,8 +677,11 @@ int tok_next(tok *t, tok_token *out)
 			}
 			k = kind_of(cp);
 			if (k == K_LETTER || k == K_DIGIT || k == K_NUMBER ||
-			    k == K_MARK || k == K_IDEO)
+			    k == K_IDEO)
 				break;
+			/* A mark here belongs to the separator before it
+			 * (NFD turns some symbols into symbol + mark), so it
+			 * does not start a token. */
 			t->i += cl;
 		}
 		if (t->i >= t->n)

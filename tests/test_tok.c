@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 #include "../common/tok.h"
 #include "t.h"
 
@@ -386,6 +387,127 @@ static void test_paths_agree(void)
 	}
 }
 
+/* Tokens of text joined with single spaces into out (size >= 4096). */
+static size_t join_into(const char *text, size_t len, char *out, int *n)
+{
+	tok_token tk;
+	size_t o = 0;
+
+	*n = 0;
+	tok_reset(T, text, len, 0);
+	while (tok_next(T, &tk) == 0) {
+		if (o + tk.len + 2 < 4096) {
+			if (*n)
+				out[o++] = ' ';
+			memcpy(out + o, tk.text, tk.len);
+			o += tk.len;
+		}
+		(*n)++;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Folding is idempotent: tokenizing the joined folded tokens gives the
+ * same tokens. Queries are typed by people and documents come in any
+ * form; this is what makes a folded term findable as itself. Checked
+ * for every code point alone and after a letter. */
+static void test_idempotent_all_code_points(void)
+{
+	char in[16], a[4096], b[4096];
+	int bad = 0, na, nb;
+
+	for (int32_t cp = 0; cp < 0x110000; cp++) {
+		if (cp >= 0xd800 && cp < 0xe000)
+			continue;
+		for (int ctx = 0; ctx < 2; ctx++) {
+			size_t n = 0, al;
+
+			if (ctx)
+				in[n++] = 'x';
+			n += (size_t)utf8proc_encode_char(cp,
+						(utf8proc_uint8_t *)in + n);
+			al = join_into(in, n, a, &na);
+			join_into(a, al, b, &nb);
+			if (na != nb || strcmp(a, b) != 0) {
+				if (bad++ < 5)
+					fprintf(stderr, "not idempotent: "
+						"U+%04X: '%s' -> '%s'\n",
+						(unsigned)cp, a, b);
+			}
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* Random text over many scripts and marks: folding is idempotent and
+ * NFC, NFD and the raw text give the same tokens and positions. */
+static void test_random_normalization(void)
+{
+	static const int32_t ranges[][2] = {
+		{ 0x20, 0x7e }, { 0xc0, 0x24f }, { 0x300, 0x36f },
+		{ 0x370, 0x3ff }, { 0x400, 0x4ff }, { 0x590, 0x6ff },
+		{ 0x900, 0x97f }, { 0xe00, 0xe7f }, { 0x1100, 0x11ff },
+		{ 0x1e00, 0x1fff }, { 0x3040, 0x30ff }, { 0x4e00, 0x4e80 },
+		{ 0xac00, 0xd7a3 }, { 0xff00, 0xffef }, { 1, 0x2ffff },
+	};
+	int nr = (int)(sizeof(ranges) / sizeof(ranges[0]));
+	uint32_t x = 42;
+	int bad_idem = 0, bad_norm = 0;
+
+	for (int round = 0; round < 3000; round++) {
+		utf8proc_uint8_t in[400];
+		char a[4096], b[4096];
+		size_t n = 0, al;
+		int na, nb;
+
+		for (int k = 0; k < 40; k++) {
+			int32_t cp;
+			int r;
+
+			x = x * 1103515245u + 12345u;
+			r = (int)((x >> 8) % (uint32_t)nr);
+			cp = ranges[r][0] + (int32_t)((x >> 12) %
+				(uint32_t)(ranges[r][1] - ranges[r][0] + 1));
+			if (cp >= 0xd800 && cp < 0xe000)
+				continue;
+			n += (size_t)utf8proc_encode_char(cp, in + n);
+		}
+		in[n] = '\0';
+		al = join_into((const char *)in, n, a, &na);
+		join_into(a, al, b, &nb);
+		bad_idem += na != nb || strcmp(a, b) != 0;
+		for (int form = 0; form < 2; form++) {
+			utf8proc_uint8_t *nf = form ? utf8proc_NFD(in) :
+						      utf8proc_NFC(in);
+
+			if (!nf) {
+				bad_norm++;
+				continue;
+			}
+			join_into((const char *)nf, strlen((char *)nf), b,
+				  &nb);
+			bad_norm += na != nb || strcmp(a, b) != 0;
+			free(nf);
+		}
+	}
+	CHECK_INT(bad_idem, 0);
+	CHECK_INT(bad_norm, 0);
+}
+
+static void test_special_letters(void)
+{
+	CHECK_STR(joined("\xc4\xbf" "a"), "la");          /* Ŀ: "l·" */
+	CHECK_STR(joined("\xe2\x91\xb4 x"), "1 x");      /* ⑴ */
+	CHECK_STR(joined("ᾳ α\xcd\x85"), "α α");          /* ypogegrammeni */
+	CHECK_STR(joined("葛\xf3\xa0\x84\x80"), "葛");    /* IVS */
+	CHECK_STR(joined("a\xe2\x80\x8b" "b"), "a b");  /* ZWSP splits */
+	CHECK_STR(joined("\xef\xbe\x9e x"), "x");        /* lone ﾞ */
+	CHECK_STR(joined("กำ"), "กำ");                     /* SARA AM */
+	CHECK_STR(joined("\xe3\x8a\x81" "ab"), "二 ab"); /* ㊁ */
+	CHECK_STR(joined("ﷺ"), "صلىاللهعليهوسلم");
+}
+
 int main(void)
 {
 	if (tok_new(&T) != 0) {
@@ -402,6 +524,9 @@ int main(void)
 	test_empty();
 	test_offsets_positions();
 	test_paths_agree();
+	test_special_letters();
+	test_idempotent_all_code_points();
+	test_random_normalization();
 	tok_free(T);
 	tok_free(NULL);
 	return t_done("test_tok");
