@@ -38,27 +38,29 @@ void ana_free(ana *a)
 	free(a);
 }
 
-int ana_text(ana *a, const char *text, size_t len, uint32_t first_pos,
-	     ana_fn fn, void *ctx, uint32_t *next_pos)
+static int walk(ana *a, const char *text, size_t len, uint32_t first_pos,
+		ana_fn fn, void *ctx, uint32_t *next_pos, int stemmed)
 {
 	tok_token tk;
 	int rc;
 
 	tok_reset(a->t, text, len, first_pos);
 	for (;;) {
-		const char *st;
-		size_t sl;
+		const char *st = NULL;
+		size_t sl = 0;
 
 		rc = tok_next(a->t, &tk);
 		if (rc > 0)
 			break;
 		if (rc < 0)
 			return rc;
-		rc = stem_word(a->s, tk.text, tk.len, &st, &sl);
-		if (rc)
-			return rc;
-		if (sl == 0)
-			continue;
+		if (stemmed) {
+			rc = stem_word(a->s, tk.text, tk.len, &st, &sl);
+			if (rc)
+				return rc;
+			if (sl == 0)
+				continue;
+		}
 		rc = fn(ctx, st, sl, &tk);
 		if (rc)
 			return rc;
@@ -66,4 +68,22 @@ int ana_text(ana *a, const char *text, size_t len, uint32_t first_pos,
 	if (next_pos)
 		*next_pos = tok_pos(a->t);
 	return 0;
+}
+
+int ana_text(ana *a, const char *text, size_t len, uint32_t first_pos,
+	     ana_fn fn, void *ctx, uint32_t *next_pos)
+{
+	return walk(a, text, len, first_pos, fn, ctx, next_pos, 1);
+}
+
+int ana_tokens(ana *a, const char *text, size_t len, uint32_t first_pos,
+	       ana_fn fn, void *ctx, uint32_t *next_pos)
+{
+	return walk(a, text, len, first_pos, fn, ctx, next_pos, 0);
+}
+
+int ana_stem(ana *a, const char *word, size_t len, const char **st,
+	     size_t *sl)
+{
+	return stem_word(a->s, word, len, st, sl);
 }

@@ -29,4 +29,12 @@ typedef int (*ana_fn)(void *ctx, const char *stem, size_t len,
 int ana_text(ana *a, const char *text, size_t len, uint32_t first_pos,
 	     ana_fn fn, void *ctx, uint32_t *next_pos) LEDE_WUR;
 
+/* Like ana_text, but fn receives the folded, unstemmed token (t->text):
+ * a caller that caches per token stems only on a miss, with ana_stem. */
+int ana_tokens(ana *a, const char *text, size_t len, uint32_t first_pos,
+	       ana_fn fn, void *ctx, uint32_t *next_pos) LEDE_WUR;
+/* Stem one folded token; *st lives until the next call on a. */
+int ana_stem(ana *a, const char *word, size_t len, const char **st,
+	     size_t *sl) LEDE_WUR;
+
 #endif

@@ -43,6 +43,7 @@ typedef struct term {
 	uint32_t cur_doc;
 	uint32_t cur_tf;
 	uint32_t cur_head, cur_tail;   /* occurrence chain */
+	uint32_t val;                  /* token cache: accumulator index */
 } term;
 
 typedef struct termtab {
@@ -153,6 +154,7 @@ struct bld {
 	int post_was_empty;      /* batch may use MDB_APPEND on post/pos */
 
 	termtab acc;             /* postings of the batch */
+	termtab tokc;            /* folded token (+field) -> acc index */
 	size_t acc_bytes;        /* memory estimate of the batch */
 	uint32_t base;           /* first docid of the batch */
 	uint32_t *blen;          /* lengths of batch docs (0 = dropped) */
@@ -191,6 +193,7 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 	if (b->o.mem_bytes < ((size_t)8 << 20))
 		b->o.mem_bytes = (size_t)8 << 20;
 	tt_init(&b->acc);
+	tt_init(&b->tokc);
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
 	rc = ana_new(ix_lang(x), &b->an);
@@ -214,6 +217,7 @@ void bld_free(bld *b)
 	ix_abort(b->txn);
 	ana_free(b->an);
 	tt_release(&b->acc);
+	tt_release(&b->tokc);
 	free(b->blen);
 	free(b->occ_pos);
 	free(b->occ_next);
@@ -310,25 +314,48 @@ static int occ_push(bld *b, uint32_t pos, uint32_t *idx)
 	return 0;
 }
 
-static int on_token(void *ctx, const char *st, size_t len,
+static int on_token(void *ctx, const char *unused, size_t unused_len,
 		    const tok_token *t)
 {
 	bld *b = ctx;
 	char key[IX_TERMKEY_MAX];
 	size_t kl = 0;
-	uint32_t ei, oi;
+	uint32_t ei, ci, oi;
 	term *e;
 	int rc;
 
-	if (len > IX_TERMKEY_MAX - 1)
-		return 0;
+	(void)unused;
+	(void)unused_len;
+	/* Most tokens were seen before in this batch: one lookup of the
+	 * folded token finds its accumulator entry without stemming. */
 	if (b->cur_field_title)
 		key[kl++] = IX_TITLE_MARK;
-	memcpy(key + kl, st, len);
-	kl += len;
-	rc = tt_get(&b->acc, key, kl, !b->cur_field_title, &ei);
+	memcpy(key + kl, t->text, t->len);
+	kl += t->len;
+	rc = tt_get(&b->tokc, key, kl, 0, &ci);
 	if (rc)
 		return rc;
+	if (b->tokc.ents[ci].val) {
+		ei = b->tokc.ents[ci].val - 1;
+	} else {
+		const char *st;
+		size_t sl;
+
+		rc = ana_stem(b->an, t->text, t->len, &st, &sl);
+		if (rc)
+			return rc;
+		if (sl == 0 || sl > IX_TERMKEY_MAX - 1)
+			return 0;
+		kl = 0;
+		if (b->cur_field_title)
+			key[kl++] = IX_TITLE_MARK;
+		memcpy(key + kl, st, sl);
+		kl += sl;
+		rc = tt_get(&b->acc, key, kl, !b->cur_field_title, &ei);
+		if (rc)
+			return rc;
+		b->tokc.ents[ci].val = ei + 1;
+	}
 	e = &b->acc.ents[ei];
 	if (e->cur_doc != b->cur_docid) {
 		if (b->ndterms == b->capdterms) {
@@ -372,16 +399,16 @@ static int analyse(bld *b, uint32_t docid, const char *title, size_t tlen,
 	b->ndterms = 0;
 	/* Title: main field (with positions) and title field. */
 	b->cur_field_title = 0;
-	rc = ana_text(b->an, title, tlen, 0, on_token, b, &next);
+	rc = ana_tokens(b->an, title, tlen, 0, on_token, b, &next);
 	if (rc)
 		return rc;
 	ntitle = (uint32_t)b->nocc;
 	b->cur_field_title = 1;
-	rc = ana_text(b->an, title, tlen, 0, on_token, b, NULL);
+	rc = ana_tokens(b->an, title, tlen, 0, on_token, b, NULL);
 	if (rc)
 		return rc;
 	b->cur_field_title = 0;
-	rc = ana_text(b->an, body, blen, next + 1, on_token, b, NULL);
+	rc = ana_tokens(b->an, body, blen, next + 1, on_token, b, NULL);
 	if (rc)
 		return rc;
 	nmain = (uint32_t)b->nocc;
@@ -1040,6 +1067,8 @@ out:
 	buf_release(&f.rec);
 	tt_release(&b->acc);
 	tt_init(&b->acc);
+	tt_release(&b->tokc);
+	tt_init(&b->tokc);
 	b->nblen = 0;
 	b->acc_bytes = 0;
 	if (rc) {
