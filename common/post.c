@@ -455,10 +455,10 @@ static int dirent_ok(const post_dirent *e, uint32_t prev_last, int first)
 	return 1;
 }
 
-int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
-		     buf *out)
+static int term_encode(uint32_t df, const post_dirent *ents, size_t n,
+		       int inl, buf *out)
 {
-	size_t len0 = out->len, i;
+	size_t i;
 	uint32_t prev = 0, j;
 	int rc;
 
@@ -469,7 +469,7 @@ int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
 	}
 	rc = buf_add_varint(out, df);
 	if (!rc)
-		rc = buf_add_varint(out, n);
+		rc = buf_add_varint(out, (uint64_t)n << 1 | (inl ? 1 : 0));
 	prev = 0;
 	for (i = 0; i < n && !rc; i++) {
 		const post_dirent *e = &ents[i];
@@ -488,6 +488,35 @@ int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
 		}
 		prev = e->last;
 	}
+	return rc;
+}
+
+int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
+		     buf *out)
+{
+	size_t len0 = out->len;
+	int rc = term_encode(df, ents, n, 0, out);
+
+	if (rc)
+		out->len = len0;
+	return rc;
+}
+
+int post_term_encode_inline(uint32_t df, const post_dirent *ent,
+			    const uint8_t *blk, size_t blen,
+			    const uint8_t *pos, size_t plen, buf *out)
+{
+	size_t len0 = out->len;
+	int rc = term_encode(df, ent, 1, 1, out);
+
+	if (!rc)
+		rc = buf_add_varint(out, blen);
+	if (!rc)
+		rc = buf_add(out, blk, blen);
+	if (!rc)
+		rc = buf_add_varint(out, plen);
+	if (!rc)
+		rc = buf_add(out, pos, plen);
 	if (rc)
 		out->len = len0;
 	return rc;
@@ -501,14 +530,40 @@ int post_term_df(const uint8_t *p, size_t len, uint32_t *df)
 int post_term_decode(const uint8_t *p, size_t len, uint32_t *df,
 		     post_dirent **ents, size_t *n)
 {
+	return post_term_decode_ex(p, len, df, ents, n, NULL);
+}
+
+static int get_bytes(const uint8_t **p, const uint8_t *end,
+		     const uint8_t **s, size_t *n)
+{
+	uint64_t x;
+
+	if (varint_get(p, end, &x) || x > (uint64_t)(end - *p))
+		return LEDE_ECORRUPT;
+	*s = *p;
+	*n = (size_t)x;
+	*p += x;
+	return 0;
+}
+
+int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
+			post_dirent **ents, size_t *n, post_inline *inl)
+{
 	const uint8_t *end = p + len;
 	post_dirent *v = NULL;
 	uint64_t nb, i, x, prev = 0;
-	int rc = LEDE_ECORRUPT;
+	int rc = LEDE_ECORRUPT, is_inl;
+	post_inline il = { NULL, 0, NULL, 0 };
 
 	*ents = NULL;
 	*n = 0;
+	if (inl)
+		*inl = il;
 	if (varint_get32(&p, end, df) || varint_get(&p, end, &nb))
+		return LEDE_ECORRUPT;
+	is_inl = (int)(nb & 1);
+	nb >>= 1;
+	if (is_inl && nb != 1)
 		return LEDE_ECORRUPT;
 	/* Reject a count the bytes cannot hold before allocating for it. */
 	if (nb > (uint64_t)(end - p) / DIRENT_MIN_BYTES)
@@ -544,8 +599,14 @@ int post_term_decode(const uint8_t *p, size_t len, uint32_t *df,
 			goto out;
 		prev = e->last;
 	}
+	if (is_inl && (get_bytes(&p, end, &il.blk, &il.blen) ||
+		       il.blen == 0 ||
+		       get_bytes(&p, end, &il.pos, &il.plen)))
+		goto out;
 	if (p != end)
 		goto out;
+	if (inl)
+		*inl = il;
 	*ents = v;
 	*n = (size_t)nb;
 	v = NULL;

@@ -30,7 +30,7 @@
  * term's blocks so that one cursor seek finds the record and then walks
  * the blocks):
  *     varint df        live documents that contain the term
- *     varint nblocks
+ *     varint nblocks << 1 | inline
  *     nblocks directory entries, in docid order:
  *        varint first - prev_last   (prev_last = 0 before the first
  *                                    entry; docids start at 1)
@@ -38,6 +38,13 @@
  *        u8     n - 1               documents in the block
  *        u8     npairs              1..POST_MAX_PAIRS
  *        npairs x (varint tf, varint len)   competitive pairs
+ *   When inline is 1 (only with nblocks = 1), the single block and its
+ *   positions follow in the record itself instead of under keys of their
+ *   own:
+ *     varint blen, blen bytes   the postings block
+ *     varint plen, plen bytes   its positions block (0 bytes: title field)
+ *   Most terms are rare: inlining saves them two LMDB entries (about 46
+ *   bytes of keys and node headers) and a seek.
  *   The competitive pairs are the block's Pareto frontier of (tf, doc
  *   length): no document of the block has tf' >= tf and len' <= len with
  *   one of them strict, for a pair not listed or dominated by a listed
@@ -114,6 +121,27 @@ int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
  * n in range, npairs in range. LEDE_ECORRUPT otherwise. */
 int post_term_decode(const uint8_t *p, size_t len, uint32_t *df,
 		     post_dirent **ents, size_t *n) LEDE_WUR;
+
+/* An inline block and its positions inside a term record (pointers into
+ * the record; blk NULL when the record has none). */
+typedef struct post_inline {
+	const uint8_t *blk;
+	size_t blen;
+	const uint8_t *pos;
+	size_t plen;
+} post_inline;
+
+/* post_term_decode that also returns the inline block, if any (inl may
+ * be NULL: the block is then checked for framing only). */
+int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
+			post_dirent **ents, size_t *n,
+			post_inline *inl) LEDE_WUR;
+
+/* A record with one directory entry and its block + positions inline. */
+int post_term_encode_inline(uint32_t df, const post_dirent *ent,
+			    const uint8_t *blk, size_t blen,
+			    const uint8_t *pos, size_t plen,
+			    buf *out) LEDE_WUR;
 
 /* Only df, without the directory (cheap). */
 int post_term_df(const uint8_t *p, size_t len, uint32_t *df) LEDE_WUR;

@@ -906,14 +906,42 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 		f->capoff = nb;
 	}
 	/* Existing record: its directory comes first. */
+	memcpy(key, tk, e->key_len);
+	key[e->key_len] = 0;
 	rc = ix_term_get(b->txn, tk, e->key_len, &rp, &rlen);
 	if (!rc) {
-		rc = post_term_decode(rp, rlen, &df, &old, &old_n);
+		post_inline il;
+
+		rc = post_term_decode_ex(rp, rlen, &df, &old, &old_n, &il);
 		if (rc)
 			return rc;
 		if (old_n && old[old_n - 1].last >= f->docids[0]) {
 			free(old);
 			return LEDE_ECORRUPT;
+		}
+		if (il.blk) {
+			/* The term outgrows its inline block: the block and
+			 * its positions move under keys of their own. Copy
+			 * first: the record may sit on a page this
+			 * transaction already changed, which a put can
+			 * rearrange. */
+			buf_clear(&f->rec);
+			rc = buf_add(&f->rec, il.blk, il.blen);
+			if (!rc)
+				rc = buf_add(&f->rec, il.pos, il.plen);
+			u32be_put(key + e->key_len + 1, old[0].first);
+			if (!rc)
+				rc = ix_put(b->txn, IX_POST, key,
+					    e->key_len + 5u, f->rec.data,
+					    il.blen, 0);
+			if (!rc && e->has_pos)
+				rc = ix_put(b->txn, IX_POS, key,
+					    e->key_len + 5u,
+					    f->rec.data + il.blen, il.plen, 0);
+			if (rc) {
+				free(old);
+				return rc;
+			}
 		}
 	} else if (rc != LEDE_ENOTFOUND) {
 		return rc;
@@ -966,11 +994,19 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 	f->poff[nb] = f->posblk.len;
 	df += (uint32_t)nd;
 	buf_clear(&f->rec);
+	if (f->nents == 1) {
+		/* A new term with one block: the block lives in the record. */
+		rc = post_term_encode_inline(df, &f->ents[0], f->blocks.data,
+					     f->boff[1], f->posblk.data,
+					     f->poff[1], &f->rec);
+		if (rc)
+			return rc;
+		return ix_put(b->txn, IX_POST, key, e->key_len + 1u,
+			      f->rec.data, f->rec.len, flags);
+	}
 	rc = post_term_encode(df, f->ents, f->nents, &f->rec);
 	if (rc)
 		return rc;
-	memcpy(key, tk, e->key_len);
-	key[e->key_len] = 0;
 	rc = ix_put(b->txn, IX_POST, key, e->key_len + 1u, f->rec.data,
 		    f->rec.len, flags);
 	for (size_t i = 0; !rc && i < nb; i++) {

@@ -82,10 +82,26 @@ int mt_stats_get(ix *x, mt_stats *s)
 		int kind = split_key(k, kl, &tkl, &first);
 
 		if (kind == 0) {
+			post_dirent *ents = NULL;
+			size_t n = 0;
+			uint32_t df;
+			post_inline il;
+
 			if (k[0] == IX_TITLE_MARK)
 				s->title_terms++;
 			else
 				s->terms++;
+			s->rec_bytes += vl;
+			if (post_term_decode_ex(v, vl, &df, &ents, &n, &il) == 0 &&
+			    il.blk) {
+				s->blocks++;
+				s->inline_blocks++;
+				s->postings += il.blk[0];
+				s->post_bytes += il.blen;
+				s->pos_bytes += il.plen;
+				s->rec_bytes -= il.blen + il.plen;
+			}
+			free(ents);
 		} else if (kind == 1) {
 			s->blocks++;
 			s->post_bytes += vl;
@@ -130,9 +146,11 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 	fprintf(out, "terms:            %llu (+ %llu title terms)\n",
 		(unsigned long long)s->terms,
 		(unsigned long long)s->title_terms);
-	fprintf(out, "postings:         %llu in %llu blocks\n",
+	fprintf(out, "postings:         %llu in %llu blocks "
+		"(%llu inline in their term records)\n",
 		(unsigned long long)s->postings,
-		(unsigned long long)s->blocks);
+		(unsigned long long)s->blocks,
+		(unsigned long long)s->inline_blocks);
 	fprintf(out, "avg doc length:   %.1f tokens\n",
 		s->st.ndocs ? (double)s->st.sumlen / s->st.ndocs : 0.0);
 	fprintf(out, "postings bytes:   %llu (%.2f bytes a posting)\n",
@@ -140,6 +158,8 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 		s->postings ? (double)s->post_bytes / s->postings : 0.0);
 	fprintf(out, "positions bytes:  %llu\n",
 		(unsigned long long)s->pos_bytes);
+	fprintf(out, "directory bytes:  %llu (term records without inline "
+		"blocks)\n", (unsigned long long)s->rec_bytes);
 	fprintf(out, "tables (bytes in pages, entries):\n");
 	for (int i = 0; i < s->nu; i++) {
 		fprintf(out, "  %-6s %14llu %12llu\n", s->u[i].name,
@@ -201,7 +221,10 @@ static void finish_term(chk *c)
 	c->have_term = 0;
 }
 
-static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl)
+/* Check one block; pp/pl are its positions when inline (pp NULL: look
+ * them up in the positions table). */
+static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
+			const uint8_t *ipp, size_t ipl)
 {
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
 	uint32_t pos[POST_BLOCK_MAX * 64];
@@ -260,7 +283,14 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl)
 	}
 	if (c->tk[0] == IX_TITLE_MARK)
 		return;
-	rc = ix_pos_get(c->t, (const char *)c->tk, c->tkl, first, &pp, &pl);
+	if (ipp) {
+		pp = ipp;
+		pl = ipp ? ipl : 0;
+		rc = 0;
+	} else {
+		rc = ix_pos_get(c->t, (const char *)c->tk, c->tkl, first,
+				&pp, &pl);
+	}
 	if (rc) {
 		PROBLEM(c, "term '%s': block %u has no positions", name,
 			first);
@@ -286,6 +316,7 @@ static int check_post(chk *c)
 	const uint8_t *k, *v;
 	size_t kl, vl, tkl;
 	uint32_t first;
+	post_inline il;
 	int rc;
 
 	rc = ix_cur_open(c->t, IX_POST, &cur);
@@ -307,14 +338,22 @@ static int check_post(chk *c)
 			c->have_term = 1;
 			c->next_ent = 0;
 			c->live = 0;
-			if (post_term_decode(v, vl, &c->df, &c->ents,
-					     &c->nents)) {
+			if (post_term_decode_ex(v, vl, &c->df, &c->ents,
+						&c->nents, &il)) {
 				char name[96];
 				term_name(c, name, sizeof(name));
 				PROBLEM(c, "term '%s': record does not decode",
 					name);
 				c->have_term = 0;
 				c->ents = NULL;
+				continue;
+			}
+			if (il.blk) {
+				/* A title term's inline positions are empty;
+				 * a main term's may not be. */
+				check_block(c, c->ents[0].first, il.blk,
+					    il.blen, il.pos ? il.pos :
+					    (const uint8_t *)"", il.plen);
 			}
 			continue;
 		}
@@ -324,7 +363,7 @@ static int check_post(chk *c)
 				"record (%.*s)", (int)tkl, k);
 			continue;
 		}
-		check_block(c, first, v, vl);
+		check_block(c, first, v, vl, NULL, 0);
 	}
 	finish_term(c);
 	ix_cur_close(cur);
@@ -456,6 +495,7 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 	uint8_t key[IX_TERMKEY_MAX + 5];
 	int has_pos = tk[0] != IX_TITLE_MARK;
 	buf blk, pblk, rec;
+	post_inline il;
 	int rc;
 
 	buf_init(&blk);
@@ -463,9 +503,17 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 	buf_init(&rec);
 	rc = ix_term_get(t, (const char *)tk, tkl, &rp, &rl);
 	if (!rc)
-		rc = post_term_decode(rp, rl, &df, &ents, &nents);
+		rc = post_term_decode_ex(rp, rl, &df, &ents, &nents, &il);
 	if (rc)
 		goto out;
+	if (il.blk) {
+		/* Copy: the record's page may change under the writes below. */
+		rc = buf_add(&rec, il.blk, il.blen);
+		if (!rc)
+			rc = buf_add(&rec, il.pos, il.plen);
+		if (rc)
+			goto out;
+	}
 	memcpy(key, tk, tkl);
 	key[tkl] = 0;
 	/* Gather live postings (and positions) of every block. */
@@ -475,7 +523,13 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 		uint32_t *allpos = NULL;
 
 		u32be_put(key + tkl + 1, ents[i].first);
-		rc = ix_get(t, IX_POST, key, tkl + 5, &bp, &bl);
+		if (il.blk) {
+			bp = rec.data;
+			bl = il.blen;
+			rc = 0;
+		} else {
+			rc = ix_get(t, IX_POST, key, tkl + 5, &bp, &bl);
+		}
 		if (!rc)
 			rc = post_block_decode(bp, bl, ents[i].first, bd, bt,
 					       &n);
@@ -484,9 +538,14 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 		for (unsigned j = 0; j < n; j++)
 			sumtf += bt[j];
 		if (has_pos) {
-			rc = ix_get(t, IX_POS, key, tkl + 5, &pp, &pl);
-			if (rc)
-				goto out;
+			if (il.blk) {
+				pp = rec.data + il.blen;
+				pl = il.plen;
+			} else {
+				rc = ix_get(t, IX_POS, key, tkl + 5, &pp, &pl);
+				if (rc)
+					goto out;
+			}
 			allpos = malloc(sumtf * sizeof(*allpos) + 4);
 			if (!allpos) {
 				rc = LEDE_ENOMEM;
@@ -544,6 +603,8 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 			}
 		}
 		free(allpos);
+		if (il.blk)
+			continue;
 		/* The old keys go; the new blocks are put below. */
 		rc = ix_del(t, IX_POST, key, tkl + 5);
 		if (!rc && has_pos)
@@ -575,6 +636,21 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 			rc = post_block_encode(docids + s, tfs + s, n, &blk);
 			if (rc)
 				goto out;
+			if (nb == 1) {
+				/* One block: it goes inline, below. */
+				buf_clear(&pblk);
+				if (has_pos)
+					rc = post_pos_encode(pos, tfs, n,
+							     &pblk);
+				if (rc)
+					goto out;
+				nents_arr[0].first = docids[0];
+				nents_arr[0].last = docids[n - 1];
+				nents_arr[0].n = n;
+				post_pairs_compute(tfs, plen, n,
+						   &nents_arr[0]);
+				break;
+			}
 			u32be_put(key + tkl + 1, docids[s]);
 			rc = ix_put(t, IX_POST, key, tkl + 5, blk.data,
 				    blk.len, 0);
@@ -599,7 +675,15 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 			post_pairs_compute(tfs + s, plen + s, n,
 					   &nents_arr[i]);
 		}
-		rc = post_term_encode((uint32_t)nd, nents_arr, nb, &rec);
+		buf_clear(&rec);
+		if (nb == 1)
+			rc = post_term_encode_inline((uint32_t)nd,
+						     &nents_arr[0], blk.data,
+						     blk.len, pblk.data,
+						     pblk.len, &rec);
+		else
+			rc = post_term_encode((uint32_t)nd, nents_arr, nb,
+					      &rec);
 		if (!rc)
 			rc = ix_put(t, IX_POST, key, tkl + 1, rec.data,
 				    rec.len, 0);

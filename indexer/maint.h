@@ -13,7 +13,9 @@ typedef struct mt_stats {
 	ix_stats st;
 	uint64_t terms, title_terms;     /* term records */
 	uint64_t blocks, postings;       /* main + title fields */
+	uint64_t inline_blocks;          /* blocks inside term records */
 	uint64_t post_bytes, pos_bytes;  /* value bytes, without B+tree */
+	uint64_t rec_bytes;              /* term records (directories) */
 	ix_dbi_usage u[IX_NDBI];
 	int nu;
 	uint64_t file_bytes;

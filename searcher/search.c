@@ -109,14 +109,54 @@ static void heap_push(srch_hit *h, size_t *n, size_t m, srch_hit v)
 	h[i] = v;
 }
 
+typedef struct term_scorer {
+	ix_txn *t;
+	float *acc;
+	uint32_t next_docid;
+	double w, k1, b, avgdl;   /* w = qtf * idf */
+} term_scorer;
+
+/* Add one block's BM25 contributions to the score array. */
+static int score_block(term_scorer *ts, uint32_t first, const uint8_t *bp,
+		       size_t bl)
+{
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	uint16_t scratch[IX_LEN_CHUNK];
+	uint32_t cur_chunk = UINT32_MAX;
+	const uint16_t *lens = NULL;
+	unsigned n;
+	int rc;
+
+	rc = post_block_decode(bp, bl, first, docids, tfs, &n);
+	if (rc)
+		return rc;
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t d = docids[j];
+		double tf = tfs[j], dl;
+
+		if (d >= ts->next_docid)
+			return LEDE_ECORRUPT;
+		if (d / IX_LEN_CHUNK != cur_chunk) {
+			cur_chunk = d / IX_LEN_CHUNK;
+			rc = ix_lens_chunk(ts->t, cur_chunk, &lens, scratch);
+			if (rc)
+				return rc;
+		}
+		dl = lens[d % IX_LEN_CHUNK];
+		if (dl == 0)
+			continue;   /* tombstoned */
+		ts->acc[d] += (float)(ts->w * tf * (ts->k1 + 1) /
+			(tf + ts->k1 * (1 - ts->b + ts->b * dl / ts->avgdl)));
+	}
+	return 0;
+}
+
 int srch_run(ix_txn *t, ana *a, const char *query, size_t len,
 	     const srch_opts *o, srch_result *r)
 {
 	qctx q;
 	ix_stats st;
 	float *acc = NULL;
-	uint16_t scratch[IX_LEN_CHUNK];
-	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
 	double avgdl, N;
 	size_t m, nh = 0;
 	srch_hit *heap = NULL;
@@ -146,51 +186,42 @@ int srch_run(ix_txn *t, ana *a, const char *query, size_t len,
 		size_t rl, bl;
 		uint32_t df, first;
 		ix_blocks *bk = NULL;
-		double idf;
+		post_dirent *ents = NULL;
+		size_t nents;
+		post_inline il;
+		term_scorer ts;
+		uint32_t ifirst;
 
 		rc = ix_term_get(t, q.terms[i].key, q.terms[i].len, &rp, &rl);
 		if (rc == LEDE_ENOTFOUND)
 			continue;
 		if (!rc)
-			rc = post_term_df(rp, rl, &df);
+			rc = post_term_decode_ex(rp, rl, &df, &ents, &nents,
+						 &il);
+		ifirst = !rc && nents ? ents[0].first : 0;
+		free(ents);
 		if (rc)
 			goto out;
 		if (df == 0)
 			continue;
-		idf = log(1.0 + (N - df + 0.5) / (df + 0.5));
+		ts.t = t;
+		ts.acc = acc;
+		ts.next_docid = st.next_docid;
+		ts.w = q.terms[i].qtf * log(1.0 + (N - df + 0.5) / (df + 0.5));
+		ts.k1 = o->k1;
+		ts.b = o->b;
+		ts.avgdl = avgdl;
+		if (il.blk) {
+			rc = score_block(&ts, ifirst, il.blk, il.blen);
+			if (rc)
+				goto out;
+			continue;
+		}
 		rc = ix_blocks_open(t, q.terms[i].key, q.terms[i].len, &bk);
 		if (rc)
 			goto out;
 		while ((rc = ix_blocks_next(bk, 0, &first, &bp, &bl)) == 0) {
-			unsigned n;
-			uint32_t cur_chunk = UINT32_MAX;
-			const uint16_t *lens = NULL;
-
-			rc = post_block_decode(bp, bl, first, docids, tfs, &n);
-			if (rc)
-				break;
-			for (unsigned j = 0; j < n; j++) {
-				uint32_t d = docids[j];
-				double tf = tfs[j], dl;
-
-				if (d >= st.next_docid) {
-					rc = LEDE_ECORRUPT;
-					break;
-				}
-				if (d / IX_LEN_CHUNK != cur_chunk) {
-					cur_chunk = d / IX_LEN_CHUNK;
-					rc = ix_lens_chunk(t, cur_chunk, &lens,
-							   scratch);
-					if (rc)
-						break;
-				}
-				dl = lens[d % IX_LEN_CHUNK];
-				if (dl == 0)
-					continue;   /* tombstoned */
-				acc[d] += (float)(q.terms[i].qtf * idf * tf *
-					  (o->k1 + 1) / (tf + o->k1 * (1 - o->b +
-					  o->b * dl / avgdl)));
-			}
+			rc = score_block(&ts, first, bp, bl);
 			if (rc)
 				break;
 		}

@@ -213,6 +213,16 @@ check_not "a document after the last commit is not there" \
 "$LEDE" index -q -i "$T/ixkill" "$T/many.jsonl" 2> "$T/err" >/dev/null
 expect "re-run after the kill adds the rest" "$((60000 - ${n:-0})) added, 0 replaced, ${n:-0} unchanged" "$T/err"
 check "check passes after the re-run" "$LEDE" check -i "$T/ixkill"
+# delete a slice, compact the many small batch blocks into full ones
+"$LEDE" rm -i "$T/ixkill" k5 k6 k7 k100 k20000 2>/dev/null
+"$LEDE" search -i "$T/ixkill" -n 1 filler7 2> "$T/before" >/dev/null
+"$LEDE" compact -i "$T/ixkill" > "$T/c" 2>&1
+expect "compact merged blocks" "blocks -> " "$T/c"
+check "check passes after compacting many batches" "$LEDE" check -i "$T/ixkill"
+"$LEDE" search -i "$T/ixkill" -n 1 filler7 2> "$T/after" >/dev/null
+b1=$(awk '/results/ {print $1}' "$T/before"); a1=$(awk '/results/ {print $1}' "$T/after")
+check "compact keeps the hit count ($b1 = $a1)" test -n "$b1" -a "$b1" = "$a1"
+check_not "a deleted document stays gone after compact" "$LEDE" search -i "$T/ixkill" uniq20000
 
 echo "e2e_index: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

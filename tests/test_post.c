@@ -762,8 +762,9 @@ static void test_term(void)
 
 	/* Decode rejects, by hand. */
 	{
-		/* df 1, nblocks 1: first 5, last-first 3, n-1 3, 1 pair */
-		uint8_t ok[] = { 1, 1, 5, 3, 3, 1, 2, 9 };
+		/* df 1, nblocks 1 (<< 1, not inline): first 5,
+		 * last-first 3, n-1 3, 1 pair */
+		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9 };
 		uint8_t raw[32];
 
 		CHECK_INT(term_decode_rc(ok, sizeof(ok), &df, &got, &n), 0);
@@ -810,7 +811,7 @@ static void test_term(void)
 			  LEDE_ECORRUPT);
 		/* Two entries, the second starting at the first's last. */
 		{
-			uint8_t two[] = { 2, 2, 5, 3, 0, 1, 2, 9,
+			uint8_t two[] = { 2, 4, 5, 3, 0, 1, 2, 9,
 					  0, 0, 0, 1, 2, 9 };
 
 			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
@@ -823,7 +824,7 @@ static void test_term(void)
 		}
 		/* last overflowing uint32 */
 		{
-			uint8_t ov[] = { 1, 1, 0xff, 0xff, 0xff, 0xff, 0x0f,
+			uint8_t ov[] = { 1, 2, 0xff, 0xff, 0xff, 0xff, 0x0f,
 					 1, 0, 1, 2, 9 };
 
 			CHECK_INT(term_decode_rc(ov, sizeof(ov), &df, &got,
@@ -836,6 +837,56 @@ static void test_term(void)
 			free(got);
 		}
 		got = NULL;
+	}
+	/* Inline records: the block and its positions ride in the record. */
+	{
+		uint32_t d[3] = { 7, 9, 30 }, tf[3] = { 1, 2, 1 };
+		uint32_t ps[4] = { 3, 0, 5, 11 }, lens3[3] = { 10, 20, 30 };
+		uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX], op[4];
+		post_dirent e;
+		post_inline il;
+		buf blk, pb, rec;
+		unsigned on;
+
+		buf_init(&blk);
+		buf_init(&pb);
+		buf_init(&rec);
+		memset(&e, 0, sizeof(e));
+		e.first = 7;
+		e.last = 30;
+		e.n = 3;
+		post_pairs_compute(tf, lens3, 3, &e);
+		CHECK_INT(post_block_encode(d, tf, 3, &blk), 0);
+		CHECK_INT(post_pos_encode(ps, tf, 3, &pb), 0);
+		CHECK_INT(post_term_encode_inline(3, &e, blk.data, blk.len,
+						  pb.data, pb.len, &rec), 0);
+		CHECK_INT(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
+					      &il), 0);
+		CHECK(n == 1 && df == 3 && got && got[0].first == 7 &&
+		      got[0].last == 30);
+		free(got);
+		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
+		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
+		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, on, op, 4), 0);
+		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
+		/* Every truncation is rejected. */
+		for (i = 0; i < rec.len; i++) {
+			if (post_term_decode_ex(rec.data, i, &df, &got, &n,
+						&il) != LEDE_ECORRUPT)
+				fails++;
+			free(got);
+			got = NULL;
+		}
+		/* The inline flag with two entries is rejected. */
+		rec.data[1] = 2 << 1 | 1;
+		CHECK(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
+					  &il) != 0);
+		free(got);
+		got = NULL;
+		buf_release(&blk);
+		buf_release(&pb);
+		buf_release(&rec);
 	}
 	CHECK_INT(fails, 0);
 
@@ -880,6 +931,56 @@ static void test_term(void)
 		}
 		free(got);
 		got = NULL;
+	}
+	/* Inline records: the block and its positions ride in the record. */
+	{
+		uint32_t d[3] = { 7, 9, 30 }, tf[3] = { 1, 2, 1 };
+		uint32_t ps[4] = { 3, 0, 5, 11 }, lens3[3] = { 10, 20, 30 };
+		uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX], op[4];
+		post_dirent e;
+		post_inline il;
+		buf blk, pb, rec;
+		unsigned on;
+
+		buf_init(&blk);
+		buf_init(&pb);
+		buf_init(&rec);
+		memset(&e, 0, sizeof(e));
+		e.first = 7;
+		e.last = 30;
+		e.n = 3;
+		post_pairs_compute(tf, lens3, 3, &e);
+		CHECK_INT(post_block_encode(d, tf, 3, &blk), 0);
+		CHECK_INT(post_pos_encode(ps, tf, 3, &pb), 0);
+		CHECK_INT(post_term_encode_inline(3, &e, blk.data, blk.len,
+						  pb.data, pb.len, &rec), 0);
+		CHECK_INT(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
+					      &il), 0);
+		CHECK(n == 1 && df == 3 && got && got[0].first == 7 &&
+		      got[0].last == 30);
+		free(got);
+		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
+		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
+		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, on, op, 4), 0);
+		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
+		/* Every truncation is rejected. */
+		for (i = 0; i < rec.len; i++) {
+			if (post_term_decode_ex(rec.data, i, &df, &got, &n,
+						&il) != LEDE_ECORRUPT)
+				fails++;
+			free(got);
+			got = NULL;
+		}
+		/* The inline flag with two entries is rejected. */
+		rec.data[1] = 2 << 1 | 1;
+		CHECK(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
+					  &il) != 0);
+		free(got);
+		got = NULL;
+		buf_release(&blk);
+		buf_release(&pb);
+		buf_release(&rec);
 	}
 	CHECK_INT(fails, 0);
 	CHECK(accepted > 0);   /* some mutations stay well-formed */
