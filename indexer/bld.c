@@ -831,12 +831,12 @@ static int fb_need(flushbuf *f, size_t ndocs, size_t npos)
 
 /* Decode a term's stream into f->docids/tfs/pos, dropping documents
  * tombstoned within the batch. */
-static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
-			 size_t *np)
+static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
+			 flushbuf *f, size_t *nd, size_t *np)
 {
-	const uint8_t *p = e->post.data, *end = p + e->post.len;
+	const uint8_t *end = p + len;
 	uint32_t docid = 0;
-	size_t n = 0, npos = 0;
+	size_t n = *nd, npos = *np;
 	int rc;
 
 	while (p < end) {
@@ -850,10 +850,10 @@ static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
 		if (docid < b->base || docid - b->base >= b->nblen)
 			return LEDE_ECORRUPT;
 		keep = b->blen[docid - b->base] != 0;
-		rc = fb_need(f, n + 1, npos + (e->has_pos ? tf : 0));
+		rc = fb_need(f, n + 1, npos + (has_pos ? tf : 0));
 		if (rc)
 			return rc;
-		if (e->has_pos) {
+		if (has_pos) {
 			for (uint32_t i = 0; i < tf; i++) {
 				uint32_t g;
 				if (varint_get32(&p, end, &g))
@@ -868,7 +868,7 @@ static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
 		f->tfs[n] = tf;
 		f->lens[n] = b->blen[docid - b->base] > 65535 ? 65535 :
 			     b->blen[docid - b->base];
-		if (e->has_pos)
+		if (has_pos)
 			npos += tf;
 		n++;
 	}
@@ -877,11 +877,13 @@ static int decode_stream(bld *b, const term *e, flushbuf *f, size_t *nd,
 	return 0;
 }
 
-static int flush_term(bld *b, const term *e, flushbuf *f)
+/* Write the postings gathered in f (nd documents) for termkey tk after
+ * the term's existing blocks, and its record. */
+static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
+		      flushbuf *f, size_t nd)
 {
-	const char *tk = tt_key(&b->acc, e);
 	uint8_t key[IX_TERMKEY_MAX + 5];
-	size_t nd, np, nb, pos_at = 0, old_n = 0;
+	size_t nb, pos_at = 0, old_n = 0;
 	post_dirent *old = NULL;
 	uint32_t df = 0;
 	const uint8_t *rp;
@@ -889,9 +891,8 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 	int flags = b->post_was_empty ? IX_APPEND : 0;
 	int rc;
 
-	rc = decode_stream(b, e, f, &nd, &np);
-	if (rc || nd == 0)
-		return rc;
+	if (nd == 0)
+		return 0;
 	nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
 	if (nb > f->capoff) {
 		size_t *p1 = realloc(f->boff, (nb + 1) * sizeof(*p1));
@@ -906,9 +907,9 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 		f->capoff = nb;
 	}
 	/* Existing record: its directory comes first. */
-	memcpy(key, tk, e->key_len);
-	key[e->key_len] = 0;
-	rc = ix_term_get(b->txn, tk, e->key_len, &rp, &rlen);
+	memcpy(key, tk, tkl);
+	key[tkl] = 0;
+	rc = ix_term_get(b->txn, tk, tkl, &rp, &rlen);
 	if (!rc) {
 		post_inline il;
 
@@ -929,14 +930,14 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 			rc = buf_add(&f->rec, il.blk, il.blen);
 			if (!rc)
 				rc = buf_add(&f->rec, il.pos, il.plen);
-			u32be_put(key + e->key_len + 1, old[0].first);
+			u32be_put(key + tkl + 1, old[0].first);
 			if (!rc)
 				rc = ix_put(b->txn, IX_POST, key,
-					    e->key_len + 5u, f->rec.data,
+					    tkl + 5u, f->rec.data,
 					    il.blen, 0);
-			if (!rc && e->has_pos)
+			if (!rc && has_pos)
 				rc = ix_put(b->txn, IX_POS, key,
-					    e->key_len + 5u,
+					    tkl + 5u,
 					    f->rec.data + il.blen, il.plen, 0);
 			if (rc) {
 				free(old);
@@ -974,7 +975,7 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 				       &f->blocks);
 		if (rc)
 			return rc;
-		if (e->has_pos) {
+		if (has_pos) {
 			for (unsigned j = 0; j < n; j++)
 				ptot += f->tfs[s + j];
 			f->poff[i] = f->posblk.len;
@@ -1001,21 +1002,21 @@ static int flush_term(bld *b, const term *e, flushbuf *f)
 					     f->poff[1], &f->rec);
 		if (rc)
 			return rc;
-		return ix_put(b->txn, IX_POST, key, e->key_len + 1u,
+		return ix_put(b->txn, IX_POST, key, tkl + 1u,
 			      f->rec.data, f->rec.len, flags);
 	}
 	rc = post_term_encode(df, f->ents, f->nents, &f->rec);
 	if (rc)
 		return rc;
-	rc = ix_put(b->txn, IX_POST, key, e->key_len + 1u, f->rec.data,
+	rc = ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
 		    f->rec.len, flags);
 	for (size_t i = 0; !rc && i < nb; i++) {
-		u32be_put(key + e->key_len + 1, f->docids[i * POST_BLOCK_MAX]);
-		rc = ix_put(b->txn, IX_POST, key, e->key_len + 5u,
+		u32be_put(key + tkl + 1, f->docids[i * POST_BLOCK_MAX]);
+		rc = ix_put(b->txn, IX_POST, key, tkl + 5u,
 			    f->blocks.data + f->boff[i],
 			    f->boff[i + 1] - f->boff[i], flags);
-		if (!rc && e->has_pos)
-			rc = ix_put(b->txn, IX_POS, key, e->key_len + 5u,
+		if (!rc && has_pos)
+			rc = ix_put(b->txn, IX_POS, key, tkl + 5u,
 				    f->posblk.data + f->poff[i],
 				    f->poff[i + 1] - f->poff[i], flags);
 	}
@@ -1077,8 +1078,16 @@ int bld_commit(bld *b)
 		sort_tab = &b->acc;
 		qsort(order, b->acc.n, sizeof(*order), cmp_term);
 	}
-	for (size_t i = 0; !rc && i < b->acc.n; i++)
-		rc = flush_term(b, &b->acc.ents[order[i]], &f);
+	for (size_t i = 0; !rc && i < b->acc.n; i++) {
+		const term *e = &b->acc.ents[order[i]];
+		size_t nd = 0, np = 0;
+
+		rc = decode_stream(b, e->post.data, e->post.len, e->has_pos,
+				   &f, &nd, &np);
+		if (!rc)
+			rc = flush_term(b, tt_key(&b->acc, e), e->key_len,
+					e->has_pos, &f, nd);
+	}
 	if (!rc)
 		rc = flush_lens(b);
 	if (!rc)
