@@ -347,6 +347,7 @@ static int cmd_index(opts *o)
 	}
 	memset(&bo, 0, sizeof(bo));
 	bo.mem_bytes = o->mem_mb << 20;
+	bo.bulk = 1;
 	rc = bld_new(x, &bo, &b);
 	if (rc) {
 		lede_err("cannot start indexing: %s", lede_strerror(rc));
@@ -537,7 +538,7 @@ static int cmd_rm(opts *o)
 	const char *dir = index_dir(o->index);
 	ix *x = NULL;
 	bld *b = NULL;
-	bld_opts bo = { (size_t)DEFAULT_MEM_MB << 20 };
+	bld_opts bo = { (size_t)DEFAULT_MEM_MB << 20, 0 };
 	int rc, missing = 0;
 
 	if (o->nargs == 0) {

@@ -16,10 +16,14 @@
  * Positions: title tokens take positions 0..T-1, the body starts at T+1
  * so that a phrase never runs from the headline into the first sentence.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 #include "../common/ana.h"
 #include "../common/buf.h"
@@ -152,6 +156,9 @@ struct bld {
 	ix_stats st;
 	bld_counts c;
 	int post_was_empty;      /* batch may use MDB_APPEND on post/pos */
+	int bulk;                /* new index: runs on disk, one commit */
+	char *run_dir;           /* bulk: folder of the sorted runs */
+	unsigned nruns;
 
 	termtab acc;             /* postings of the batch */
 	termtab tokc;            /* folded token (+field) -> acc index */
@@ -175,6 +182,41 @@ struct bld {
 	ZSTD_CCtx *zc;
 };
 
+static void remove_runs(bld *b);
+
+/* Remove run folders left by a bulk load that was killed: their process
+ * is gone, and so is their transaction. */
+static void remove_stale_runs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[4096], sub[4096 + 256];
+		long pid;
+		DIR *rd;
+		struct dirent *re;
+
+		if (sscanf(de->d_name, "bulk-%ld.tmp", &pid) != 1 ||
+		    pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rd = opendir(path);
+		while (rd && (re = readdir(rd)) != NULL) {
+			if (strncmp(re->d_name, "run-", 4) != 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, re->d_name);
+			unlink(sub);
+		}
+		if (rd)
+			closedir(rd);
+		rmdir(path);
+	}
+	closedir(d);
+}
+
 const bld_counts *bld_get_counts(const bld *b)
 {
 	return &b->c;
@@ -194,6 +236,7 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 		b->o.mem_bytes = (size_t)8 << 20;
 	tt_init(&b->acc);
 	tt_init(&b->tokc);
+	remove_stale_runs(ix_path(x));
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
 	rc = ana_new(ix_lang(x), &b->an);
@@ -215,6 +258,7 @@ void bld_free(bld *b)
 	if (!b)
 		return;
 	ix_abort(b->txn);
+	remove_runs(b);
 	ana_free(b->an);
 	tt_release(&b->acc);
 	tt_release(&b->tokc);
@@ -284,6 +328,8 @@ static int begin(bld *b)
 	if (rc < 0)
 		return rc;
 	b->post_was_empty = rc > 0;
+	b->bulk = b->o.bulk && b->post_was_empty && b->st.ndocs == 0 &&
+		  b->st.next_docid == 1;
 	b->base = b->st.next_docid;
 	b->nblen = 0;
 	b->acc_bytes = 0;
@@ -689,6 +735,128 @@ static int blen_push(bld *b, uint32_t len)
 	return 0;
 }
 
+/* ---- bulk load: sorted runs ----
+ *
+ * A new index is built in one transaction. Whenever the accumulator is
+ * full its terms are written, sorted, to a run file in a folder inside
+ * the index folder; at the end the runs are merged term by term and the
+ * blocks written in key order with MDB_APPEND, so LMDB fills its pages
+ * and never splits one. A run file is a sequence of
+ *     u8 has_pos, varint key length, key, varint stream length, stream
+ * with streams as in the accumulator (docids restart from 0 per run).
+ */
+
+static const termtab *sort_tab;
+static int cmp_term(const void *a, const void *b);
+
+static int sorted_terms(bld *b, uint32_t **out)
+{
+	uint32_t *order;
+
+	*out = NULL;
+	if (!b->acc.n)
+		return 0;
+	order = malloc(b->acc.n * sizeof(*order));
+	if (!order)
+		return LEDE_ENOMEM;
+	for (size_t i = 0; i < b->acc.n; i++)
+		order[i] = (uint32_t)i;
+	sort_tab = &b->acc;
+	qsort(order, b->acc.n, sizeof(*order), cmp_term);
+	*out = order;
+	return 0;
+}
+
+static void run_path(const bld *b, unsigned i, char *out, size_t n)
+{
+	snprintf(out, n, "%s/run-%06u", b->run_dir, i);
+}
+
+static int put_vint(FILE *f, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = varint_put(tmp, v);
+
+	return fwrite(tmp, 1, n, f) == n ? 0 : LEDE_EIO;
+}
+
+static void reset_acc(bld *b)
+{
+	tt_release(&b->acc);
+	tt_init(&b->acc);
+	tt_release(&b->tokc);
+	tt_init(&b->tokc);
+	b->acc_bytes = 0;
+}
+
+static int spill_run(bld *b)
+{
+	char path[4096];
+	uint32_t *order = NULL;
+	FILE *f = NULL;
+	int rc;
+
+	if (!b->run_dir) {
+		snprintf(path, sizeof(path), "%s/bulk-%ld.tmp", ix_path(b->x),
+			 (long)getpid());
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return LEDE_EIO;
+		b->run_dir = strdup(path);
+		if (!b->run_dir)
+			return LEDE_ENOMEM;
+	}
+	rc = sorted_terms(b, &order);
+	if (rc)
+		return rc;
+	run_path(b, b->nruns, path, sizeof(path));
+	f = fopen(path, "wb");
+	if (!f) {
+		free(order);
+		return LEDE_EIO;
+	}
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	for (size_t i = 0; !rc && i < b->acc.n; i++) {
+		const term *e = &b->acc.ents[order[i]];
+
+		if (fputc(e->has_pos, f) == EOF)
+			rc = LEDE_EIO;
+		if (!rc)
+			rc = put_vint(f, e->key_len);
+		if (!rc && fwrite(tt_key(&b->acc, e), 1, e->key_len, f) !=
+		    e->key_len)
+			rc = LEDE_EIO;
+		if (!rc)
+			rc = put_vint(f, e->post.len);
+		if (!rc && fwrite(e->post.data, 1, e->post.len, f) !=
+		    e->post.len)
+			rc = LEDE_EIO;
+	}
+	if (fclose(f) != 0 && !rc)
+		rc = LEDE_EIO;
+	free(order);
+	if (rc)
+		return errno == ENOSPC ? LEDE_EFULL : rc;
+	b->nruns++;
+	reset_acc(b);
+	return 0;
+}
+
+static void remove_runs(bld *b)
+{
+	char path[4096];
+
+	if (!b->run_dir)
+		return;
+	for (unsigned i = 0; i < b->nruns; i++) {
+		run_path(b, i, path, sizeof(path));
+		unlink(path);
+	}
+	rmdir(b->run_dir);
+	free(b->run_dir);
+	b->run_dir = NULL;
+	b->nruns = 0;
+}
+
 int bld_add(bld *b, const rd_doc *d)
 {
 	uint64_t h = content_hash(d);
@@ -755,7 +923,7 @@ int bld_add(bld *b, const rd_doc *d)
 	b->st.sumtlen += tlen;
 	b->c.text_bytes += strlen(d->title) + d->body_len;
 	if (b->acc_bytes >= b->o.mem_bytes)
-		return bld_commit(b);
+		return b->bulk ? spill_run(b) : bld_commit(b);
 	return 0;
 }
 
@@ -787,8 +955,6 @@ typedef struct flushbuf {
 	size_t *boff, *poff;     /* block offsets into blocks/posblk */
 	size_t capoff;
 } flushbuf;
-
-static const termtab *sort_tab;
 
 static int cmp_term(const void *a, const void *b)
 {
@@ -1055,6 +1221,136 @@ static int flush_lens(bld *b)
 	return 0;
 }
 
+typedef struct run_rd {
+	FILE *f;
+	int has_pos;
+	int eof;
+	buf key, stream;
+} run_rd;
+
+static int get_vint(FILE *f, uint64_t *v)
+{
+	uint64_t x = 0;
+	int c;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		c = fgetc(f);
+		if (c == EOF)
+			return LEDE_ECORRUPT;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return LEDE_ECORRUPT;
+}
+
+static int run_next(run_rd *r)
+{
+	uint64_t n;
+	int c = fgetc(r->f);
+	int rc;
+
+	if (c == EOF) {
+		r->eof = 1;
+		return 0;
+	}
+	r->has_pos = c;
+	buf_clear(&r->key);
+	buf_clear(&r->stream);
+	n = 0;
+	rc = get_vint(r->f, &n);
+	if (rc || n == 0 || n > IX_TERMKEY_MAX)
+		return LEDE_ECORRUPT;
+	rc = buf_reserve(&r->key, (size_t)n);
+	if (rc)
+		return rc;
+	if (fread(r->key.data, 1, (size_t)n, r->f) != n)
+		return LEDE_ECORRUPT;
+	r->key.len = (size_t)n;
+	rc = get_vint(r->f, &n);
+	if (rc || n == 0)
+		return LEDE_ECORRUPT;
+	rc = buf_reserve(&r->stream, (size_t)n);
+	if (rc)
+		return rc;
+	if (fread(r->stream.data, 1, (size_t)n, r->f) != n)
+		return LEDE_ECORRUPT;
+	r->stream.len = (size_t)n;
+	return 0;
+}
+
+static int key_cmp(const buf *a, const buf *b2)
+{
+	size_t n = a->len < b2->len ? a->len : b2->len;
+	int c = memcmp(a->data, b2->data, n);
+
+	if (c)
+		return c;
+	return a->len < b2->len ? -1 : a->len > b2->len;
+}
+
+/* Merge every run into the transaction, term by term, in key order. */
+static int merge_runs(bld *b, flushbuf *f)
+{
+	run_rd *rd = calloc(b->nruns, sizeof(*rd));
+	char path[4096];
+	int rc = 0;
+
+	if (!rd)
+		return LEDE_ENOMEM;
+	for (unsigned i = 0; !rc && i < b->nruns; i++) {
+		buf_init(&rd[i].key);
+		buf_init(&rd[i].stream);
+		run_path(b, i, path, sizeof(path));
+		rd[i].f = fopen(path, "rb");
+		if (!rd[i].f) {
+			rc = LEDE_EIO;
+			break;
+		}
+		setvbuf(rd[i].f, NULL, _IOFBF, 1 << 20);
+		rc = run_next(&rd[i]);
+	}
+	while (!rc) {
+		const buf *min = NULL;
+		size_t nd = 0, np = 0;
+		int has_pos = 0;
+		char key[IX_TERMKEY_MAX];
+		size_t kl;
+
+		for (unsigned i = 0; i < b->nruns; i++)
+			if (!rd[i].eof && (!min || key_cmp(&rd[i].key, min) < 0))
+				min = &rd[i].key;
+		if (!min)
+			break;
+		kl = min->len;
+		memcpy(key, min->data, kl);
+		/* Runs hold ascending docid ranges: concatenate in order. */
+		for (unsigned i = 0; !rc && i < b->nruns; i++) {
+			if (rd[i].eof || rd[i].key.len != kl ||
+			    memcmp(rd[i].key.data, key, kl) != 0)
+				continue;
+			has_pos = rd[i].has_pos;
+			rc = decode_stream(b, rd[i].stream.data,
+					   rd[i].stream.len, has_pos, f, &nd,
+					   &np);
+			if (!rc)
+				rc = run_next(&rd[i]);
+		}
+		if (!rc)
+			rc = flush_term(b, key, kl, has_pos, f, nd);
+	}
+	for (unsigned i = 0; i < b->nruns; i++) {
+		if (rd[i].f)
+			fclose(rd[i].f);
+		buf_release(&rd[i].key);
+		buf_release(&rd[i].stream);
+	}
+	free(rd);
+	return rc;
+}
+
 int bld_commit(bld *b)
 {
 	flushbuf f;
@@ -1067,18 +1363,15 @@ int bld_commit(bld *b)
 	buf_init(&f.blocks);
 	buf_init(&f.posblk);
 	buf_init(&f.rec);
-	if (b->acc.n) {
-		order = malloc(b->acc.n * sizeof(*order));
-		if (!order) {
-			rc = LEDE_ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < b->acc.n; i++)
-			order[i] = (uint32_t)i;
-		sort_tab = &b->acc;
-		qsort(order, b->acc.n, sizeof(*order), cmp_term);
+	if (b->bulk && b->nruns) {
+		/* The rest joins the runs; then one merge writes them all. */
+		rc = spill_run(b);
+		if (!rc)
+			rc = merge_runs(b, &f);
+	} else {
+		rc = sorted_terms(b, &order);
 	}
-	for (size_t i = 0; !rc && i < b->acc.n; i++) {
+	for (size_t i = 0; !rc && order && i < b->acc.n; i++) {
 		const term *e = &b->acc.ents[order[i]];
 		size_t nd = 0, np = 0;
 
@@ -1110,12 +1403,10 @@ out:
 	buf_release(&f.blocks);
 	buf_release(&f.posblk);
 	buf_release(&f.rec);
-	tt_release(&b->acc);
-	tt_init(&b->acc);
-	tt_release(&b->tokc);
-	tt_init(&b->tokc);
+	reset_acc(b);
+	remove_runs(b);
+	b->bulk = 0;
 	b->nblen = 0;
-	b->acc_bytes = 0;
 	if (rc) {
 		ix_abort(b->txn);
 		b->txn = NULL;

@@ -10,6 +10,11 @@
  * transaction committed: a batch is all or nothing, so a killed run
  * leaves the index at its last commit.
  *
+ * A new index is loaded differently (opts.bulk): postings spill to sorted
+ * run files whenever memory is full, and one final merge writes every
+ * table in key order with MDB_APPEND in a single transaction. A killed
+ * bulk load leaves the index empty, as it was before.
+ *
  * An external id already in the index with the same content hash is
  * "unchanged" and skipped; with another hash the old document is
  * tombstoned and the new one added ("replaced").
@@ -25,6 +30,8 @@
 
 typedef struct bld_opts {
 	size_t mem_bytes;      /* batch memory budget */
+	int bulk;              /* a new, empty index is loaded in one
+				* transaction from sorted runs (see bld.c) */
 } bld_opts;
 
 typedef struct bld_counts {
