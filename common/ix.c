@@ -424,6 +424,13 @@ int ix_del(ix_txn *t, int dbi, const void *k, size_t klen)
 	return rc ? lmdb_fail(t->x, rc, "cannot delete") : 0;
 }
 
+int ix_clear(ix_txn *t, int dbi)
+{
+	int rc = mdb_drop(t->txn, t->x->dbi[dbi], 0);
+
+	return rc ? lmdb_fail(t->x, rc, "cannot empty table") : 0;
+}
+
 int ix_cur_open(ix_txn *t, int dbi, ix_cur **out)
 {
 	ix_cur *c = calloc(1, sizeof(*c));

@@ -183,6 +183,8 @@ int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
 int ix_reserve(ix_txn *t, int dbi, const void *k, size_t klen,
 	       size_t vlen, int flags, uint8_t **v) LEDE_WUR;
 int ix_del(ix_txn *t, int dbi, const void *k, size_t klen) LEDE_WUR;
+/* Delete every entry of a DBI. */
+int ix_clear(ix_txn *t, int dbi) LEDE_WUR;
 
 typedef struct ix_cur ix_cur;
 int ix_cur_open(ix_txn *t, int dbi, ix_cur **out) LEDE_WUR;

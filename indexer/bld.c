@@ -162,7 +162,8 @@ struct bld {
 
 	termtab acc;             /* postings of the batch */
 	termtab tokc;            /* folded token (+field) -> acc index */
-	size_t acc_bytes;        /* memory estimate of the batch */
+	size_t acc_bytes;        /* memory of the accumulator */
+	size_t txn_bytes;        /* bytes written in the open transaction */
 	uint32_t base;           /* first docid of the batch */
 	uint32_t *blen;          /* lengths of batch docs (0 = dropped) */
 	size_t nblen, capblen;
@@ -328,12 +329,42 @@ static int begin(bld *b)
 	if (rc < 0)
 		return rc;
 	b->post_was_empty = rc > 0;
+	if (b->st.ndocs == 0 && b->st.next_docid == 1) {
+		/* An index that never committed a document may still hold
+		 * what a killed bulk load checkpointed: nothing reachable,
+		 * and in the way of MDB_APPEND. */
+		for (int i = IX_POST; i < IX_NDBI; i++) {
+			rc = ix_clear(b->txn, i);
+			if (rc)
+				return rc;
+		}
+		b->post_was_empty = 1;
+	}
 	b->bulk = b->o.bulk && b->post_was_empty && b->st.ndocs == 0 &&
 		  b->st.next_docid == 1;
 	b->base = b->st.next_docid;
 	b->nblen = 0;
 	b->acc_bytes = 0;
+	b->txn_bytes = 0;
 	return 0;
+}
+
+/* Bulk load: commit what the transaction holds so far and go on in a
+ * new one, so that LMDB's dirty pages stay within the memory budget.
+ * Nothing committed here is reachable: the statistics still say the
+ * index is empty until the last commit, and begin() wipes such
+ * leftovers if the load is killed. */
+static int bulk_checkpoint(bld *b)
+{
+	int rc = ix_commit(b->txn);
+
+	b->txn = NULL;
+	b->txn_bytes = 0;
+	if (!rc)
+		rc = ix_ensure_room(b->x, (uint64_t)b->o.mem_bytes * 2);
+	if (!rc)
+		rc = ix_begin(b->x, 1, &b->txn);
+	return rc;
 }
 
 /* ---- analysis of one document into the accumulator ---- */
@@ -685,7 +716,7 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 	rc = ix_put(b->txn, IX_DOCS, k, 4, b->tmp.data, b->tmp.len, IX_APPEND);
 	if (rc)
 		return rc;
-	b->acc_bytes += b->tmp.len + 64;
+	b->txn_bytes += b->tmp.len + 64;
 
 	/* Body: zstd when it pays, else raw. */
 	bound = ZSTD_compressBound(d->body_len);
@@ -714,10 +745,10 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 	if (rc)
 		return rc;
 	memcpy(dst, b->tmp.data, b->tmp.len);
-	b->acc_bytes += b->tmp.len + 64;
+	b->txn_bytes += b->tmp.len + 64;
 
 	idkl = ix_id_key(d->id, strlen(d->id), idkey);
-	b->acc_bytes += idkl + 64;
+	b->txn_bytes += idkl + 64;
 	return ix_put(b->txn, IX_IDS, idkey, idkl, k, 4, 0);
 }
 
@@ -922,9 +953,16 @@ int bld_add(bld *b, const rd_doc *d)
 	b->st.sumlen += len;
 	b->st.sumtlen += tlen;
 	b->c.text_bytes += strlen(d->title) + d->body_len;
-	if (b->acc_bytes >= b->o.mem_bytes)
-		return b->bulk ? spill_run(b) : bld_commit(b);
-	return 0;
+	if (!b->bulk) {
+		if (b->acc_bytes + b->txn_bytes >= b->o.mem_bytes)
+			return bld_commit(b);
+		return 0;
+	}
+	if (b->acc_bytes >= b->o.mem_bytes / 2)
+		rc = spill_run(b);
+	if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
+		rc = bulk_checkpoint(b);
+	return rc;
 }
 
 int bld_remove(bld *b, const char *id, size_t len)
@@ -1159,6 +1197,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	}
 	f->boff[nb] = f->blocks.len;
 	f->poff[nb] = f->posblk.len;
+	b->txn_bytes += f->blocks.len + f->posblk.len + 64 * (nb + 1);
 	df += (uint32_t)nd;
 	buf_clear(&f->rec);
 	if (f->nents == 1) {
@@ -1340,6 +1379,8 @@ static int merge_runs(bld *b, flushbuf *f)
 		}
 		if (!rc)
 			rc = flush_term(b, key, kl, has_pos, f, nd);
+		if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
+			rc = bulk_checkpoint(b);
 	}
 	for (unsigned i = 0; i < b->nruns; i++) {
 		if (rd[i].f)

@@ -453,6 +453,23 @@ int mt_check(ix *x, FILE *out, uint64_t *problems)
 		PROBLEM(&c, "collection statistics are corrupt");
 		goto out;
 	}
+	if (!rc && c.st.ndocs == 0 && c.st.next_docid == 1) {
+		/* Never committed a document: whatever the tables hold was
+		 * checkpointed by a bulk load that did not finish. */
+		ix_dbi_usage u[IX_NDBI];
+		int nu = ix_usage(c.t, u, IX_NDBI);
+		uint64_t left = 0;
+
+		for (int i = 0; i < nu; i++)
+			if (strcmp(u[i].name, "meta") != 0)
+				left += u[i].entries;
+		if (left)
+			fprintf(out, "note: empty index with %llu records left "
+				"by an interrupted bulk load; the next "
+				"'lede index' removes them\n",
+				(unsigned long long)left);
+		goto out;
+	}
 	if (!rc)
 		rc = load_lens(c.t, c.st.next_docid, &c.lens);
 	if (rc == LEDE_ECORRUPT) {
