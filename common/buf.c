@@ -78,19 +78,7 @@ int buf_adds(buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-size_t varint_put(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
-
-int buf_add_varint(buf *b, uint64_t v)
+int buf_add_varint_slow(buf *b, uint64_t v)
 {
 	uint8_t tmp[10];
 

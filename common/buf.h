@@ -31,7 +31,7 @@ int buf_reserve(buf *b, size_t extra) LEDE_WUR;   /* room for extra more */
 int buf_add(buf *b, const void *p, size_t n) LEDE_WUR;
 int buf_addc(buf *b, uint8_t c) LEDE_WUR;
 int buf_adds(buf *b, const char *s) LEDE_WUR;     /* no NUL appended */
-int buf_add_varint(buf *b, uint64_t v) LEDE_WUR;  /* LEB128, <= 10 bytes */
+int buf_add_varint_slow(buf *b, uint64_t v) LEDE_WUR;
 int buf_add_u32be(buf *b, uint32_t v) LEDE_WUR;
 /* Append a NUL without counting it in len (for C-string use). */
 int buf_nul(buf *b) LEDE_WUR;
@@ -43,7 +43,28 @@ int buf_nul(buf *b) LEDE_WUR;
 int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v) LEDE_WUR;
 /* Same, but fails with LEDE_ECORRUPT if the value exceeds UINT32_MAX. */
 int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v) LEDE_WUR;
-size_t varint_put(uint8_t *out, uint64_t v);  /* out has >= 10 bytes */
+/* Write v as LEB128 to out (room for 10 bytes); returns the length. */
+static inline size_t varint_put(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Append v as LEB128 (<= 10 bytes). Inline: the indexer's hot path. */
+static inline LEDE_WUR int buf_add_varint(buf *b, uint64_t v)
+{
+	if (b->cap - b->len >= 10) {
+		b->len += varint_put(b->data + b->len, v);
+		return 0;
+	}
+	return buf_add_varint_slow(b, v);
+}
 
 static inline void u32be_put(uint8_t *p, uint32_t v)
 {

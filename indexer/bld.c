@@ -146,6 +146,92 @@ static int tt_get(termtab *t, const char *key, size_t len, int has_pos,
 	return 0;
 }
 
+/* ---- token cache: folded token (with field mark) -> accumulator entry
+ *
+ * The hottest lookup of indexing: one per token. A slot is 32 bytes,
+ * half a cache line, and holds short keys inline, zero-padded, so a hit
+ * costs one probe and three word compares. Longer tokens (rare) bypass
+ * the cache. */
+
+#define TC_KEY 23
+
+typedef struct tc_slot {
+	uint32_t hash;
+	uint32_t val;            /* accumulator index + 1; 0 = empty */
+	uint8_t len;
+	uint8_t key[TC_KEY];
+} tc_slot;
+
+typedef struct tcache {
+	tc_slot *slots;
+	size_t mask, n;
+} tcache;
+
+static void tc_release(tcache *c)
+{
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}
+
+static int tc_grow(tcache *c)
+{
+	size_t ns = c->slots ? (c->mask + 1) * 2 : 4096;
+	tc_slot *s = calloc(ns, sizeof(*s));
+
+	if (!s)
+		return LEDE_ENOMEM;
+	for (size_t i = 0; c->slots && i <= c->mask; i++) {
+		size_t j;
+
+		if (!c->slots[i].val)
+			continue;
+		j = c->slots[i].hash & (ns - 1);
+		while (s[j].val)
+			j = (j + 1) & (ns - 1);
+		s[j] = c->slots[i];
+	}
+	free(c->slots);
+	c->slots = s;
+	c->mask = ns - 1;
+	return 0;
+}
+
+static inline uint32_t tc_hash(const uint64_t w[3], size_t len)
+{
+	uint64_t h = (w[0] * 0x9e3779b97f4a7c15ULL) ^
+		     (w[1] * 0xc2b2ae3d27d4eb4fULL) ^
+		     (w[2] * 0x165667b19e3779f9ULL) ^ len;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Find key (len <= TC_KEY); *slot is where it is or would go. Returns
+ * the cached value (0 = absent). */
+static inline uint32_t tc_find(tcache *c, const uint64_t w[3], size_t len,
+			       uint32_t h, tc_slot **slot)
+{
+	size_t j = h & c->mask;
+
+	for (;;) {
+		tc_slot *s = &c->slots[j];
+
+		if (!s->val) {
+			*slot = s;
+			return 0;
+		}
+		/* Keys are stored zero-padded, so a fixed-size compare
+		 * (inlined as word compares) decides. */
+		if (s->hash == h && s->len == len &&
+		    memcmp(s->key, w, TC_KEY) == 0) {
+			*slot = s;
+			return s->val;
+		}
+		j = (j + 1) & c->mask;
+	}
+}
+
 /* ---- the writer ---- */
 
 struct bld {
@@ -161,7 +247,7 @@ struct bld {
 	unsigned nruns;
 
 	termtab acc;             /* postings of the batch */
-	termtab tokc;            /* folded token (+field) -> acc index */
+	tcache tokc;             /* folded token (+field) -> acc index */
 	size_t acc_bytes;        /* memory of the accumulator */
 	size_t txn_bytes;        /* bytes written in the open transaction */
 	uint32_t base;           /* first docid of the batch */
@@ -236,7 +322,6 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 	if (b->o.mem_bytes < ((size_t)8 << 20))
 		b->o.mem_bytes = (size_t)8 << 20;
 	tt_init(&b->acc);
-	tt_init(&b->tokc);
 	remove_stale_runs(ix_path(x));
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
@@ -262,7 +347,7 @@ void bld_free(bld *b)
 	remove_runs(b);
 	ana_free(b->an);
 	tt_release(&b->acc);
-	tt_release(&b->tokc);
+	tc_release(&b->tokc);
 	free(b->blen);
 	free(b->occ_pos);
 	free(b->occ_next);
@@ -397,7 +482,9 @@ static int on_token(void *ctx, const char *unused, size_t unused_len,
 	bld *b = ctx;
 	char key[IX_TERMKEY_MAX];
 	size_t kl = 0;
-	uint32_t ei, ci, oi;
+	uint32_t ei = 0, oi, h = 0, hit = 0;
+	uint64_t w[3] = { 0, 0, 0 };
+	tc_slot *slot = NULL;
 	term *e;
 	int rc;
 
@@ -405,15 +492,23 @@ static int on_token(void *ctx, const char *unused, size_t unused_len,
 	(void)unused_len;
 	/* Most tokens were seen before in this batch: one lookup of the
 	 * folded token finds its accumulator entry without stemming. */
-	if (b->cur_field_title)
-		key[kl++] = IX_TITLE_MARK;
-	memcpy(key + kl, t->text, t->len);
-	kl += t->len;
-	rc = tt_get(&b->tokc, key, kl, 0, &ci);
-	if (rc)
-		return rc;
-	if (b->tokc.ents[ci].val) {
-		ei = b->tokc.ents[ci].val - 1;
+	kl = t->len + (b->cur_field_title ? 1 : 0);
+	if (kl <= TC_KEY) {
+		uint8_t *wb = (uint8_t *)w;
+
+		if (b->cur_field_title)
+			wb[0] = IX_TITLE_MARK;
+		memcpy(wb + (b->cur_field_title ? 1 : 0), t->text, t->len);
+		if ((b->tokc.n + 1) * 2 > b->tokc.mask + 1) {
+			rc = tc_grow(&b->tokc);
+			if (rc)
+				return rc;
+		}
+		h = tc_hash(w, kl);
+		hit = tc_find(&b->tokc, w, kl, h, &slot);
+	}
+	if (hit) {
+		ei = hit - 1;
 	} else {
 		const char *st;
 		size_t sl;
@@ -431,7 +526,14 @@ static int on_token(void *ctx, const char *unused, size_t unused_len,
 		rc = tt_get(&b->acc, key, kl, !b->cur_field_title, &ei);
 		if (rc)
 			return rc;
-		b->tokc.ents[ci].val = ei + 1;
+		if (slot) {
+			slot->hash = h;
+			slot->val = ei + 1;
+			slot->len = (uint8_t)(t->len +
+					      (b->cur_field_title ? 1 : 0));
+			memcpy(slot->key, w, TC_KEY);
+			b->tokc.n++;
+		}
 	}
 	e = &b->acc.ents[ei];
 	if (e->cur_doc != b->cur_docid) {
@@ -815,8 +917,7 @@ static void reset_acc(bld *b)
 {
 	tt_release(&b->acc);
 	tt_init(&b->acc);
-	tt_release(&b->tokc);
-	tt_init(&b->tokc);
+	tc_release(&b->tokc);
 	b->acc_bytes = 0;
 }
 
