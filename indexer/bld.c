@@ -257,10 +257,12 @@ struct bld {
 	/* analysis scratch for the current document */
 	uint32_t *occ_pos, *occ_next;
 	size_t nocc, capocc;
+	struct dtok *dt;         /* tokens of the doc (see analyse) */
+	size_t ndt, capdt;
+	buf longtok;             /* text of tokens too long to cache */
 	uint32_t *dterms;        /* distinct entries of the doc, in order */
 	size_t ndterms, capdterms;
 	uint32_t cur_docid;
-	int cur_field_title;
 	int err;
 
 	uint8_t *seen;           /* bitmap of docids seen this run */
@@ -323,6 +325,7 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 		b->o.mem_bytes = (size_t)8 << 20;
 	tt_init(&b->acc);
 	remove_stale_runs(ix_path(x));
+	buf_init(&b->longtok);
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
 	rc = ana_new(ix_lang(x), &b->an);
@@ -352,6 +355,8 @@ void bld_free(bld *b)
 	free(b->occ_pos);
 	free(b->occ_next);
 	free(b->dterms);
+	free(b->dt);
+	buf_release(&b->longtok);
 	free(b->seen);
 	buf_release(&b->tmp);
 	buf_release(&b->tmp2);
@@ -476,83 +481,180 @@ static int occ_push(bld *b, uint32_t pos, uint32_t *idx)
 	return 0;
 }
 
-static int on_token(void *ctx, const char *unused, size_t unused_len,
-		    const tok_token *t)
+/*
+ * A document is analysed in three passes so that the two random memory
+ * accesses per token (the token cache slot, then the accumulator entry)
+ * can be prefetched a few tokens ahead instead of stalling on each:
+ *   1. tokenize title (main and title field) and body into b->dt;
+ *   2. resolve each token to its accumulator entry through the cache
+ *      (stemming only on a miss);
+ *   3. count each entry's tf and chain its positions for this document.
+ */
+
+#define PREFETCH_AHEAD 8
+
+typedef struct dtok {
+	uint64_t w[3];           /* folded token, field mark first, padded */
+	uint32_t h;              /* tc_hash, 0 when too long to cache */
+	uint32_t pos;
+	uint32_t ei;             /* accumulator entry + 1; 0 = skip */
+	uint32_t text_off;       /* long tokens: offset in b->longtok */
+	uint8_t len;             /* key length (with the mark) */
+	uint8_t title;           /* title field */
+} dtok;
+
+typedef struct collect {
+	bld *b;
+	int title;
+} collect;
+
+static int on_collect(void *ctx, const char *unused, size_t unused_len,
+		      const tok_token *t)
 {
-	bld *b = ctx;
-	char key[IX_TERMKEY_MAX];
-	size_t kl = 0;
-	uint32_t ei = 0, oi, h = 0, hit = 0;
-	uint64_t w[3] = { 0, 0, 0 };
-	tc_slot *slot = NULL;
-	term *e;
-	int rc;
+	collect *c = ctx;
+	bld *b = c->b;
+	dtok *d;
+	size_t kl = t->len + (c->title ? 1 : 0);
 
 	(void)unused;
 	(void)unused_len;
-	/* Most tokens were seen before in this batch: one lookup of the
-	 * folded token finds its accumulator entry without stemming. */
-	kl = t->len + (b->cur_field_title ? 1 : 0);
+	if (b->ndt == b->capdt) {
+		size_t nc = b->capdt ? b->capdt * 2 : 4096;
+		dtok *p = realloc(b->dt, nc * sizeof(*p));
+		if (!p)
+			return LEDE_ENOMEM;
+		b->dt = p;
+		b->capdt = nc;
+	}
+	d = &b->dt[b->ndt++];
+	memset(d, 0, sizeof(*d));
+	d->pos = t->pos;
+	d->title = (uint8_t)c->title;
+	d->len = (uint8_t)kl;
 	if (kl <= TC_KEY) {
-		uint8_t *wb = (uint8_t *)w;
+		uint8_t *wb = (uint8_t *)d->w;
 
-		if (b->cur_field_title)
+		if (c->title)
 			wb[0] = IX_TITLE_MARK;
-		memcpy(wb + (b->cur_field_title ? 1 : 0), t->text, t->len);
-		if ((b->tokc.n + 1) * 2 > b->tokc.mask + 1) {
-			rc = tc_grow(&b->tokc);
+		memcpy(wb + (c->title ? 1 : 0), t->text, t->len);
+		d->h = tc_hash(d->w, kl) | 1;   /* never 0 */
+		return 0;
+	}
+	/* Too long for the cache: keep the text for pass 2. */
+	d->text_off = (uint32_t)b->longtok.len;
+	return buf_add(&b->longtok, t->text, t->len);
+}
+
+/* Stem a token and find or make its accumulator entry. */
+static int resolve_slow(bld *b, const char *text, size_t len, int title,
+			uint32_t *ei)
+{
+	char key[IX_TERMKEY_MAX];
+	const char *st;
+	size_t sl, kl = 0;
+	int rc;
+
+	*ei = 0;
+	rc = ana_stem(b->an, text, len, &st, &sl);
+	if (rc)
+		return rc;
+	if (sl == 0 || sl > IX_TERMKEY_MAX - 1)
+		return 0;
+	if (title)
+		key[kl++] = IX_TITLE_MARK;
+	memcpy(key + kl, st, sl);
+	kl += sl;
+	rc = tt_get(&b->acc, key, kl, !title, ei);
+	if (!rc)
+		(*ei)++;
+	return rc;
+}
+
+static int resolve(bld *b)
+{
+	tcache *c = &b->tokc;
+	int rc;
+
+	/* Room for every token of the document up front, so the slots we
+	 * prefetch do not move under us. */
+	while ((c->n + b->ndt + 1) * 2 > c->mask + 1) {
+		rc = tc_grow(c);
+		if (rc)
+			return rc;
+	}
+	for (size_t i = 0; i < b->ndt; i++) {
+		dtok *d = &b->dt[i];
+		tc_slot *slot = NULL;
+		uint32_t hit = 0;
+
+		if (i + PREFETCH_AHEAD < b->ndt && b->dt[i + PREFETCH_AHEAD].h)
+			__builtin_prefetch(&c->slots[b->dt[i + PREFETCH_AHEAD].h &
+						     c->mask]);
+		if (d->h) {
+			hit = tc_find(c, d->w, d->len, d->h, &slot);
+			if (hit) {
+				d->ei = hit;
+				continue;
+			}
+			rc = resolve_slow(b, (const char *)d->w + d->title,
+					  d->len - d->title, d->title, &d->ei);
 			if (rc)
 				return rc;
+			if (d->ei) {
+				slot->hash = d->h;
+				slot->val = d->ei;
+				slot->len = d->len;
+				memcpy(slot->key, d->w, TC_KEY);
+				c->n++;
+			}
+			continue;
 		}
-		h = tc_hash(w, kl);
-		hit = tc_find(&b->tokc, w, kl, h, &slot);
+		rc = resolve_slow(b, (const char *)b->longtok.data +
+				  d->text_off, d->len - d->title, d->title,
+				  &d->ei);
+		if (rc)
+			return rc;
 	}
-	if (hit) {
-		ei = hit - 1;
-	} else {
-		const char *st;
-		size_t sl;
+	return 0;
+}
 
-		rc = ana_stem(b->an, t->text, t->len, &st, &sl);
-		if (rc)
-			return rc;
-		if (sl == 0 || sl > IX_TERMKEY_MAX - 1)
-			return 0;
-		kl = 0;
-		if (b->cur_field_title)
-			key[kl++] = IX_TITLE_MARK;
-		memcpy(key + kl, st, sl);
-		kl += sl;
-		rc = tt_get(&b->acc, key, kl, !b->cur_field_title, &ei);
-		if (rc)
-			return rc;
-		if (slot) {
-			slot->hash = h;
-			slot->val = ei + 1;
-			slot->len = (uint8_t)(t->len +
-					      (b->cur_field_title ? 1 : 0));
-			memcpy(slot->key, w, TC_KEY);
-			b->tokc.n++;
+static int count_terms(bld *b, uint32_t *nmain)
+{
+	uint32_t n = 0, oi;
+	int rc;
+
+	for (size_t i = 0; i < b->ndt; i++) {
+		const dtok *d = &b->dt[i];
+		term *e;
+
+		if (i + PREFETCH_AHEAD < b->ndt &&
+		    b->dt[i + PREFETCH_AHEAD].ei)
+			__builtin_prefetch(&b->acc.ents[
+				b->dt[i + PREFETCH_AHEAD].ei - 1]);
+		if (!d->ei)
+			continue;
+		e = &b->acc.ents[d->ei - 1];
+		if (e->cur_doc != b->cur_docid) {
+			if (b->ndterms == b->capdterms) {
+				size_t nc = b->capdterms ?
+					    b->capdterms * 2 : 1024;
+				uint32_t *p = realloc(b->dterms,
+						      nc * sizeof(*p));
+				if (!p)
+					return LEDE_ENOMEM;
+				b->dterms = p;
+				b->capdterms = nc;
+			}
+			b->dterms[b->ndterms++] = d->ei - 1;
+			e->cur_doc = b->cur_docid;
+			e->cur_tf = 0;
+			e->cur_head = e->cur_tail = UINT32_MAX;
 		}
-	}
-	e = &b->acc.ents[ei];
-	if (e->cur_doc != b->cur_docid) {
-		if (b->ndterms == b->capdterms) {
-			size_t nc = b->capdterms ? b->capdterms * 2 : 1024;
-			uint32_t *p = realloc(b->dterms, nc * sizeof(*p));
-			if (!p)
-				return LEDE_ENOMEM;
-			b->dterms = p;
-			b->capdterms = nc;
-		}
-		b->dterms[b->ndterms++] = ei;
-		e->cur_doc = b->cur_docid;
-		e->cur_tf = 0;
-		e->cur_head = e->cur_tail = UINT32_MAX;
-	}
-	e->cur_tf++;
-	if (e->has_pos) {
-		rc = occ_push(b, t->pos, &oi);
+		e->cur_tf++;
+		if (!e->has_pos)
+			continue;
+		n++;
+		rc = occ_push(b, d->pos, &oi);
 		if (rc)
 			return rc;
 		if (e->cur_tail == UINT32_MAX)
@@ -561,6 +663,7 @@ static int on_token(void *ctx, const char *unused, size_t unused_len,
 			b->occ_next[e->cur_tail] = oi;
 		e->cur_tail = oi;
 	}
+	*nmain = n;
 	return 0;
 }
 
@@ -570,29 +673,38 @@ static int analyse(bld *b, uint32_t docid, const char *title, size_t tlen,
 		   const char *body, size_t blen, uint32_t *len,
 		   uint32_t *title_len)
 {
-	uint32_t next = 0, ntitle, nmain = 0;
+	collect c = { b, 0 };
+	uint32_t next = 0, nmain = 0, ntitle_tok;
 	int rc;
 
 	b->cur_docid = docid;
 	b->nocc = 0;
 	b->ndterms = 0;
+	b->ndt = 0;
+	buf_clear(&b->longtok);
 	/* Title: main field (with positions) and title field. */
-	b->cur_field_title = 0;
-	rc = ana_tokens(b->an, title, tlen, 0, on_token, b, &next);
+	rc = ana_tokens(b->an, title, tlen, 0, on_collect, &c, &next);
 	if (rc)
 		return rc;
-	ntitle = (uint32_t)b->nocc;
-	b->cur_field_title = 1;
-	rc = ana_tokens(b->an, title, tlen, 0, on_token, b, NULL);
+	ntitle_tok = (uint32_t)b->ndt;
+	c.title = 1;
+	rc = ana_tokens(b->an, title, tlen, 0, on_collect, &c, NULL);
 	if (rc)
 		return rc;
-	b->cur_field_title = 0;
-	rc = ana_tokens(b->an, body, blen, next + 1, on_token, b, NULL);
+	c.title = 0;
+	rc = ana_tokens(b->an, body, blen, next + 1, on_collect, &c, NULL);
+	if (!rc)
+		rc = resolve(b);
+	if (!rc)
+		rc = count_terms(b, &nmain);
 	if (rc)
 		return rc;
-	nmain = (uint32_t)b->nocc;
+	/* Title length: main-field title tokens that made it to a term. */
+	*title_len = 0;
+	for (uint32_t i = 0; i < ntitle_tok; i++)
+		if (b->dt[i].ei)
+			(*title_len)++;
 	*len = nmain;
-	*title_len = ntitle;
 	return 0;
 }
 
