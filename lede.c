@@ -362,8 +362,17 @@ static int cmd_index(opts *o)
 	c.t0 = t0;
 	for (int i = 0; c.progress && i < o->nargs; i++)
 		c.total_bytes += path_bytes(o->args[i], 0);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	{
+		/* No SA_RESTART: a blocking read (--watch) must return
+		 * EINTR so the loop sees the flag. */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	for (int i = 0; i < o->nargs && !rc; i++) {
 		rc = rd_path(o->args[i], on_doc, &c, &st);
 		if (rc == LEDE_EIO) {
@@ -494,7 +503,10 @@ static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots)
 			p += sizeof(*e) + e->len;
 			if (!base || e->len == 0 || e->name[0] == '.')
 				continue;
-			snprintf(full, sizeof(full), "%s/%s", base, e->name);
+			/* Build the id the reader would: one slash. */
+			snprintf(full, sizeof(full), "%s%s%s", base,
+				 base[0] && base[strlen(base) - 1] == '/' ?
+				 "" : "/", e->name);
 			if (e->mask & IN_ISDIR) {
 				if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
 					watch_add_tree(fd, full, &m, &n, &cap,

@@ -147,6 +147,39 @@ printf '{"id":"in-1","title":"From stdin","body":"capybaraword here"}\n' |
 	"$LEDE" index -q -i "$IX" - 2>/dev/null
 check "JSONL from stdin" "$LEDE" search -i "$IX" capybaraword
 
+# ---- watch ----
+W=$T/watched
+mkdir -p "$W/sub"
+echo "First story
+
+A quiet beginning with aardvarkone." > "$W/a.txt"
+"$LEDE" index -q --watch -i "$T/ixw" "$W/" 2>"$T/watch.err" &
+wpid=$!
+waitfor() { # waitfor 0|1 word: until search exit status is as wanted, 5 s
+	i=0
+	while [ $i -lt 100 ]; do
+		"$LEDE" search -i "$T/ixw" "$2" >/dev/null 2>&1
+		[ $? -eq "$1" ] && return 0
+		sleep 0.05; i=$((i + 1))
+	done
+	return 1
+}
+check "watch: initial files indexed" waitfor 0 aardvarkone
+printf 'Second story\n\nNews of a bandicoottwo.\n' > "$W/sub/b.txt"
+check "watch: a new file is searchable within seconds" waitfor 0 bandicoottwo
+printf 'Second story\n\nNews of a cassowarythree.\n' > "$W/sub/b.txt.tmp"
+mv "$W/sub/b.txt.tmp" "$W/sub/b.txt"
+check "watch: a replaced file is re-indexed" waitfor 0 cassowarythree
+check "watch: its old text is gone" waitfor 1 bandicoottwo
+mkdir "$W/later"
+printf 'Late\n\nA dingofour appears.\n' > "$W/later/c.txt"
+check "watch: a file in a new folder is indexed" waitfor 0 dingofour
+rm "$W/a.txt"
+check "watch: a deleted file is removed" waitfor 1 aardvarkone
+kill "$wpid" 2>/dev/null
+wait "$wpid" 2>/dev/null
+check "check passes after watching" "$LEDE" check -i "$T/ixw"
+
 # ---- errors ----
 check_not "search on a missing index fails" "$LEDE" search -i "$T/none" oil
 "$LEDE" search -i "$T/none" oil 2> "$T/err"
