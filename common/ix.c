@@ -224,6 +224,7 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 	struct stat sb;
 	char file[4096];
 	size_t mapsize = IX_MAP_MIN;
+	const char *env = getenv("LEDE_MAP_MIN");
 
 	*out = NULL;
 	x = calloc(1, sizeof(*x));
@@ -252,6 +253,14 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 		snprintf(x->errmsg, sizeof(x->errmsg), "not a folder");
 		err = LEDE_EINVAL;
 		goto fail;
+	}
+	/* LEDE_MAP_MIN (bytes) sets the first map size: the tests use a tiny
+	 * one to prove that the map grows by itself. */
+	if (env && *env) {
+		unsigned long long v = strtoull(env, NULL, 10);
+		if (v >= ((unsigned long long)1 << 16) &&
+		    v <= ((unsigned long long)1 << 44))
+			mapsize = (size_t)v;
 	}
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
 	if (stat(file, &sb) == 0) {

@@ -250,6 +250,7 @@ struct bld {
 	tcache tokc;             /* folded token (+field) -> acc index */
 	size_t acc_bytes;        /* memory of the accumulator */
 	size_t txn_bytes;        /* bytes written in the open transaction */
+	uint64_t room;           /* map room made for this transaction */
 	uint32_t base;           /* first docid of the batch */
 	uint32_t *blen;          /* lengths of batch docs (0 = dropped) */
 	size_t nblen, capblen;
@@ -391,6 +392,17 @@ static int is_seen(const bld *b, uint32_t docid)
 	       (b->seen[docid / 8] >> (docid % 8) & 1);
 }
 
+/* Map room to make before a transaction that may also receive a
+ * document of doc_bytes: the batch is bounded by mem_bytes; twice that
+ * covers it, its copy-on-write shadow and rewritten term records. */
+static uint64_t room_for(const bld *b, size_t doc_bytes)
+{
+	uint64_t r = (uint64_t)b->o.mem_bytes * 2;
+	uint64_t d = (uint64_t)doc_bytes * 3;
+
+	return r > d ? r : d;
+}
+
 static int begin(bld *b)
 {
 	const uint8_t *k, *v;
@@ -402,9 +414,10 @@ static int begin(bld *b)
 		return 0;
 	/* The batch is bounded by mem_bytes; leave room for it, its copy-on-
 	 * write shadow and the rewritten term records. */
-	rc = ix_ensure_room(b->x, (uint64_t)b->o.mem_bytes * 2);
+	rc = ix_ensure_room(b->x, room_for(b, 0));
 	if (rc)
 		return rc;
+	b->room = room_for(b, 0);
 	rc = ix_begin(b->x, 1, &b->txn);
 	if (rc)
 		return rc;
@@ -444,14 +457,15 @@ static int begin(bld *b)
  * Nothing committed here is reachable: the statistics still say the
  * index is empty until the last commit, and begin() wipes such
  * leftovers if the load is killed. */
-static int bulk_checkpoint(bld *b)
+static int bulk_checkpoint(bld *b, size_t doc_bytes)
 {
 	int rc = ix_commit(b->txn);
 
 	b->txn = NULL;
 	b->txn_bytes = 0;
+	b->room = room_for(b, doc_bytes);
 	if (!rc)
-		rc = ix_ensure_room(b->x, (uint64_t)b->o.mem_bytes * 2);
+		rc = ix_ensure_room(b->x, b->room);
 	if (!rc)
 		rc = ix_begin(b->x, 1, &b->txn);
 	return rc;
@@ -1110,9 +1124,24 @@ int bld_add(bld *b, const rd_doc *d)
 
 	if (idlen == 0)
 		return LEDE_EINVAL;
+	/* A document too big for the room made for this transaction: end
+	 * the transaction first, so the map can grow before the next. */
+	if (b->txn && b->txn_bytes + b->acc_bytes + 3 * d->body_len >
+	    b->room) {
+		rc = b->bulk ? bulk_checkpoint(b, d->body_len) : bld_commit(b);
+		if (rc)
+			return rc;
+	}
+	if (!b->txn) {
+		rc = ix_ensure_room(b->x, room_for(b, d->body_len));
+		if (rc)
+			return rc;
+	}
 	rc = begin(b);
 	if (rc)
 		return rc;
+	if (b->room < room_for(b, d->body_len))
+		b->room = room_for(b, d->body_len);
 	rc = ix_id_lookup(b->txn, d->id, idlen, &old);
 	if (!rc) {
 		ix_doc od;
@@ -1174,7 +1203,7 @@ int bld_add(bld *b, const rd_doc *d)
 	if (b->acc_bytes >= b->o.mem_bytes / 2)
 		rc = spill_run(b);
 	if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
-		rc = bulk_checkpoint(b);
+		rc = bulk_checkpoint(b, 0);
 	return rc;
 }
 
@@ -1593,7 +1622,7 @@ static int merge_runs(bld *b, flushbuf *f)
 		if (!rc)
 			rc = flush_term(b, key, kl, has_pos, f, nd);
 		if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
-			rc = bulk_checkpoint(b);
+			rc = bulk_checkpoint(b, 0);
 	}
 	for (unsigned i = 0; i < b->nruns; i++) {
 		if (rd[i].f)

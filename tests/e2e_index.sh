@@ -212,6 +212,17 @@ expect "50 MB document indexed" "1 added" "$T/err"
 check "50 MB document searchable" "$LEDE" search -i "$T/ixbig" needleword
 check "check passes on the big document" "$LEDE" check -i "$T/ixbig"
 
+# ---- the map grows by itself (start it at 1 MiB) ----
+printf '{"id":"m1","title":"Map","body":"small start wallabyfive"}\n' > "$T/m1.jsonl"
+LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 16 -i "$T/ixmap" "$T/m1.jsonl" 2>"$T/err" >/dev/null
+check "tiny map: first index" test $? -eq 0
+LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 16 -i "$T/ixmap" "$T/big.jsonl" 2>"$T/err" >/dev/null
+rc=$?
+check "tiny map: a 50 MB document in a batch grows the map" test $rc -eq 0
+check_not "tiny map: no map-full error" grep -q -i "full" "$T/err"
+check "tiny map: both documents searchable" "$LEDE" search -i "$T/ixmap" wallabyfive needleword
+check "tiny map: check passes" "$LEDE" check -i "$T/ixmap"
+
 # ---- SIGKILL in the middle of a large run ----
 python3 - "$T/many.jsonl" <<'EOF'
 import sys
