@@ -212,6 +212,44 @@ expect "50 MB document indexed" "1 added" "$T/err"
 check "50 MB document searchable" "$LEDE" search -i "$T/ixbig" needleword
 check "check passes on the big document" "$LEDE" check -i "$T/ixbig"
 
+# ---- damage inside values (LMDB's own pages intact): check finds it ----
+if command -v mdb_dump >/dev/null 2>&1; then
+	"$LEDE" index -q -i "$T/ixdmg" "$A" 2>/dev/null
+	mdb_dump -a "$T/ixdmg" > "$T/dmg.dump"
+	# Cut the last byte off the longest value of the postings table and
+	# print that term (its key up to the 0x00 separator).
+	term=$(python3 - "$T/dmg.dump" "$T/dmg2.dump" <<'PYEOF'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+db, data, idx, best = None, False, 0, None
+for i, l in enumerate(lines):
+    if l.startswith("database="):
+        db = l[9:]
+    elif l == "HEADER=END":
+        data, idx = True, 0
+    elif l == "DATA=END":
+        data = False
+    elif data and db == "post":
+        if idx % 2 == 1 and (best is None or len(l) > len(lines[best])):
+            best = i
+        idx += 1
+lines[best] = lines[best][:-2]
+key = bytes.fromhex(lines[best - 1].strip())
+open(sys.argv[2], "w").write("\n".join(lines))
+print(key.split(b"\0")[0].lstrip(b"\1").decode())
+PYEOF
+)
+	mkdir -p "$T/ixdmg2"
+	mdb_load -f "$T/dmg2.dump" "$T/ixdmg2" 2>/dev/null
+	"$LEDE" check -i "$T/ixdmg2" > "$T/chk" 2>&1
+	check "check exits non-zero on a damaged block" test $? -ne 0
+	expect "check names the damaged term" "'$term'" "$T/chk"
+	"$LEDE" search -i "$T/ixdmg2" "$term" 2> "$T/err" >/dev/null
+	check "search of a damaged term exits 2" test $? -eq 2
+	expect "search of a damaged term says so" "corrupt" "$T/err"
+	check "undamaged terms still searchable" "$LEDE" search -i "$T/ixdmg2" quokkabird
+fi
+
 # ---- the map grows by itself (start it at 1 MiB) ----
 printf '{"id":"m1","title":"Map","body":"small start wallabyfive"}\n' > "$T/m1.jsonl"
 LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 16 -i "$T/ixmap" "$T/m1.jsonl" 2>"$T/err" >/dev/null
