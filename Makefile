@@ -75,6 +75,7 @@ run: all
 	./lede index -i $(LEDE_INDEX) corpus/
 	./lede stats -i $(LEDE_INDEX)
 	./lede search -i $(LEDE_INDEX) nso pegasus spyware
+	./lede search -i $(LEDE_INDEX) opec oil prices
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)

@@ -743,8 +743,9 @@ static int cmd_search(opts *o)
 		       date, (int)d.title_len, d.title, (int)d.id_len, d.id,
 		       r.hits[i].score);
 	}
-	fprintf(stderr, "%llu results (%.1f ms)\n",
-		(unsigned long long)r.total, (now_s() - t0) * 1e3);
+	fprintf(stderr, "%llu result%s (%.1f ms)\n",
+		(unsigned long long)r.total, r.total == 1 ? "" : "s",
+		(now_s() - t0) * 1e3);
 	status = r.n ? 0 : 1;
 	srch_result_release(&r);
 out:

@@ -116,7 +116,7 @@ check_not "edit: old text no longer found" "$LEDE" search -i "$IX" zebrafinch
 check "edit: new text found" "$LEDE" search -i "$IX" wombatcase
 check "check passes after an edit" "$LEDE" check -i "$IX"
 "$LEDE" search -i "$IX" pegasus > "$T/s" 2>&1
-expect "edit: the replaced article is listed once" "^1 results" "$T/s"
+expect "edit: the replaced article is listed once" "^1 result " "$T/s"
 
 # ---- rm ----
 check "rm an id" "$LEDE" rm -i "$IX" wire-1
