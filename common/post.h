@@ -20,11 +20,23 @@
  *   spends no byte on them (wt = 0).
  *
  * Positions block (value under the same key in the positions DBI):
- *     u8  codec    0 = varint deltas (the only one so far)
- *     then for each document of the postings block in order, tf[i]
- *     varints: the first position, then each gap to the previous one
- *     minus one (gaps >= 1: positions strictly increase within a
- *     document, so gap-1 is stored and adjacent words cost one 0 byte).
+ *     u8  codec    0 = varint deltas, 1 = Golomb-Rice
+ *   Both code the same values: for each document of the postings block
+ *   in order, tf[i] values, the first position, then each gap to the
+ *   previous one minus one (gaps >= 1: positions strictly increase
+ *   within a document, so gap-1 is stored and adjacent words cost the
+ *   least). The encoder writes whichever codec is smaller (codec 0 on
+ *   ties and tiny blocks).
+ *   Codec 0: the values as varints.
+ *   Codec 1:
+ *     u8  kf       Rice parameter of the first positions, 0..31
+ *     u8  kg       Rice parameter of the gaps, 0..31; present only if
+ *                  some tf[i] > 1 (the decoder has the tfs)
+ *     bits         the values, LSB first, padded with zero bits to a
+ *                  byte; no byte follows. Value x at parameter k, with
+ *                  q = x >> k: if q < 32, q one bits, a zero bit, then
+ *                  the k low bits of x; else 32 one bits then x in 32
+ *                  bits (an escape, only valid when x >> k >= 32).
  *
  * Term record (value under key  termkey 0x00, sorting just before the
  * term's blocks so that one cursor seek finds the record and then walks

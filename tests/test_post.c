@@ -1,5 +1,6 @@
 /*
- * test_post.c - unit tests for the postings codec (common/post.c).
+ * test_post.c - unit tests for the postings codec (common/post.c and
+ * its positions codec common/post_pos.c).
  *
  * Every decoder is fed bytes copied to the very end of a malloc'd buffer
  * of exactly their size, so under ASan a read one byte past the value
@@ -416,7 +417,7 @@ static void test_positions(void)
 		raw[4] = 0;  /* overlong */
 		CHECK_INT(pos_decode_rc(raw, 5, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
-		raw[0] = 1;  /* unknown codec */
+		raw[0] = 2;  /* unknown codec */
 		CHECK_INT(pos_decode_rc(raw, 4, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
 		/* First position UINT32_MAX then a gap: overflow. */
@@ -486,6 +487,239 @@ static void test_positions(void)
 		exact_free(p, b.len - 1);
 	}
 	CHECK_INT(fails, 0);
+	buf_release(&b);
+}
+
+/* Bytes codec 0 would take for these positions. */
+static size_t pos_codec0_size(const uint32_t *pos, const uint32_t *tfs,
+			      unsigned n)
+{
+	size_t size = 1, k = 0;
+	unsigned i;
+	uint32_t j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < tfs[i]; j++, k++) {
+			uint32_t x = j ? pos[k] - pos[k - 1] - 1 : pos[k];
+
+			size++;
+			while (x >= 0x80) {
+				x >>= 7;
+				size++;
+			}
+		}
+	}
+	return size;
+}
+
+/* Codec 1 (Golomb-Rice) by hand, then its rejections. */
+static void test_positions_rice_layout(void)
+{
+	static uint32_t out[8];
+	uint32_t tfs[2];
+	uint8_t raw[16];
+
+	/* tfs {2}, kf 2, kg 0: first 5 = q 1 r 01 -> bits 1 0 1 0, gap-1
+	 * 0 -> bit 0: one byte 0x05, positions {5, 6}. */
+	tfs[0] = 2;
+	raw[0] = 1; raw[1] = 2; raw[2] = 0; raw[3] = 0x05;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), 0);
+	CHECK(out[0] == 5 && out[1] == 6);
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 1), LEDE_ETOOBIG);
+	CHECK_INT(pos_decode_rc(raw, 3, tfs, 1, out, 2), LEDE_ECORRUPT);
+	CHECK_INT(pos_decode_rc(raw, 2, tfs, 1, out, 2), LEDE_ECORRUPT);
+	CHECK_INT(pos_decode_rc(raw, 1, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[4] = 0;   /* overlong */
+	CHECK_INT(pos_decode_rc(raw, 5, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[3] = 0x25;   /* a one in the padding */
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[3] = 0x05;
+	raw[1] = 32;   /* k out of range */
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[1] = 31;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[1] = 2; raw[2] = 32;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[2] = 255;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	/* tf 1 everywhere: no kg byte, so the same bytes are one too many. */
+	raw[2] = 0;
+	tfs[0] = 1;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[2] = 0x05;   /* first 5 alone */
+	CHECK_INT(pos_decode_rc(raw, 3, tfs, 1, out, 2), 0);
+	CHECK_INT(out[0], 5);
+
+	/* Escape: kf 0, 32 ones, then x = 40 in 32 bits. */
+	raw[0] = 1; raw[1] = 0;
+	memset(raw + 2, 0xff, 4);
+	raw[6] = 40; raw[7] = 0; raw[8] = 0; raw[9] = 0;
+	CHECK_INT(pos_decode_rc(raw, 10, tfs, 1, out, 2), 0);
+	CHECK_INT(out[0], 40);
+	raw[6] = 31;   /* fits the plain code: not canonical */
+	CHECK_INT(pos_decode_rc(raw, 10, tfs, 1, out, 2), LEDE_ECORRUPT);
+	memset(raw + 6, 0xff, 4);
+	CHECK_INT(pos_decode_rc(raw, 10, tfs, 1, out, 2), 0);
+	CHECK_INT(out[0], UINT32_MAX);
+	CHECK_INT(pos_decode_rc(raw, 9, tfs, 1, out, 2), LEDE_ECORRUPT);
+	CHECK_INT(pos_decode_rc(raw, 6, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[1] = 31;   /* with k 31 no escape is ever canonical */
+	CHECK_INT(pos_decode_rc(raw, 10, tfs, 1, out, 2), LEDE_ECORRUPT);
+	/* Then a gap: UINT32_MAX + 1 overflows. tfs {2}, kg 0, gap bit 0. */
+	tfs[0] = 2;
+	raw[0] = 1; raw[1] = 0; raw[2] = 0;
+	memset(raw + 3, 0xff, 8);
+	raw[11] = 0;
+	CHECK_INT(pos_decode_rc(raw, 12, tfs, 1, out, 2), LEDE_ECORRUPT);
+	tfs[0] = 1;   /* same value, without the kg byte and the gap */
+	CHECK_INT(pos_decode_rc(raw + 1, 10, tfs, 1, out, 2), LEDE_ECORRUPT);
+
+	/* k 31, q 1: 2^31 fits; q 2: 2^32 overflows uint32. */
+	raw[0] = 1; raw[1] = 31; raw[2] = 0x01;
+	memset(raw + 3, 0, 4);
+	CHECK_INT(pos_decode_rc(raw, 7, tfs, 1, out, 2), 0);
+	CHECK_INT(out[0], (uint32_t)1 << 31);
+	raw[2] = 0x03;
+	CHECK_INT(pos_decode_rc(raw, 7, tfs, 1, out, 2), LEDE_ECORRUPT);
+	/* A unary run into the end of the value. */
+	raw[1] = 0; raw[2] = 0xff; raw[3] = 0xff;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	/* Unknown codecs. */
+	raw[0] = 2;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+	raw[0] = 255;
+	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
+}
+
+/* Random blocks shaped like real ones (n 1..128, tfs 1..50, positions up
+ * to 1e6 or near UINT32_MAX): both codecs round trip from exact-size
+ * copies, the choice is never larger than codec 0, truncated, overlong
+ * and under-capped values are rejected, and 10,000 mutations of codec 1
+ * values never crash and only ever return 0 or LEDE_ECORRUPT. */
+static void test_positions_random(void)
+{
+	static uint32_t pos[POST_BLOCK_MAX * 50], out[POST_BLOCK_MAX * 50];
+	uint32_t tfs[POST_BLOCK_MAX];
+	unsigned rep, i, n, ncodec[2] = { 0, 0 };
+	unsigned mutated = 0, mut_ok = 0;
+	int fails = 0, bad_rc = 0, bad_order = 0;
+	size_t k, total;
+	buf b;
+
+	buf_init(&b);
+	for (rep = 0; rep < 2000; rep++) {
+		unsigned shape = rep % 5, m;
+		uint32_t span = shape == 0 ? 300 : shape == 1 ? 5000 :
+				1000000;
+		uint8_t *p;
+
+		n = rep % 7 == 0 ? rnd_range(1, 3) :
+		    rnd_range(1, POST_BLOCK_MAX);
+		k = 0;
+		for (i = 0; i < n; i++) {
+			uint32_t j, tf = rnd_range(1, rep % 2 ? 3 : 50);
+			uint64_t x = shape == 4 ?
+				     UINT32_MAX - rnd_range(0, 5000) :
+				     rnd_range(0, span);
+
+			/* Clamp so tf strictly increasing positions fit. */
+			if (x > (uint64_t)UINT32_MAX - 3 * 50 * 64)
+				x = (uint64_t)UINT32_MAX - 3 * 50 * 64 +
+				    rnd_range(0, 500);
+			tfs[i] = tf;
+			for (j = 0; j < tf; j++) {
+				pos[k++] = (uint32_t)x;
+				x += shape == 3 ? rnd_range(1, 64 * 50) :
+				     rnd_range(1, 40);
+			}
+		}
+		total = k;
+		buf_clear(&b);
+		if (post_pos_encode(pos, tfs, n, &b) || b.len < 1 ||
+		    b.data[0] > 1) {
+			fails++;
+			continue;
+		}
+		ncodec[b.data[0]]++;
+		if (b.len > pos_codec0_size(pos, tfs, n))
+			fails++;
+		p = exact_copy(b.data, b.len);
+		if (post_pos_decode(p, b.len, tfs, n, out, total) ||
+		    memcmp(out, pos, total * sizeof(*pos)))
+			fails++;
+		if (post_pos_decode(p, b.len, tfs, n, out, total - 1) !=
+		    LEDE_ETOOBIG)
+			fails++;
+		exact_free(p, b.len);
+		p = exact_copy(b.data, b.len - 1);
+		if (post_pos_decode(p, b.len - 1, tfs, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		exact_free(p, b.len - 1);
+		if (buf_addc(&b, 0)) {
+			fails++;
+			continue;
+		}
+		p = exact_copy(b.data, b.len);
+		if (post_pos_decode(p, b.len, tfs, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		exact_free(p, b.len);
+		b.len--;
+
+		if (b.data[0] != 1)
+			continue;
+		/* Ten mutations of each codec 1 value: flipped bits,
+		 * random bytes, cut or grown length. */
+		for (m = 0; m < 10 && mutated < 10000; m++, mutated++) {
+			uint8_t mb[POST_BLOCK_MAX * 50 * 8 + 16];
+			size_t len = b.len, at, c;
+			int rc;
+
+			memcpy(mb, b.data, len);
+			for (c = rnd_range(1, 4); c > 0; c--) {
+				unsigned bit = rnd_range(0, 7);
+
+				at = rnd_range(0, (uint32_t)len - 1);
+				if (rnd64() & 1)
+					mb[at] ^= (uint8_t)(1u << bit);
+				else
+					mb[at] = (uint8_t)rnd32();
+			}
+			if (rnd_range(0, 3) == 0)
+				len = rnd_range(0, (uint32_t)len);
+			else if (rnd_range(0, 3) == 0) {
+				for (c = rnd_range(1, 8); c > 0; c--)
+					mb[len++] = (uint8_t)rnd32();
+			}
+			p = exact_copy(mb, len);
+			rc = post_pos_decode(p, len, tfs, n, out, total);
+			exact_free(p, len);
+			if (rc != 0 && rc != LEDE_ECORRUPT)
+				bad_rc++;
+			if (rc == 0) {
+				uint32_t j;
+
+				mut_ok++;
+				k = 0;
+				for (i = 0; i < n; i++) {
+					const uint32_t *o = out + k;
+
+					for (j = 1; j < tfs[i]; j++)
+						if (o[j] <= o[j - 1])
+							bad_order++;
+					k += tfs[i];
+				}
+			}
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK(ncodec[0] > 50);
+	CHECK(ncodec[1] > 500);
+	CHECK_INT(mutated, 10000);
+	CHECK_INT(bad_rc, 0);
+	CHECK_INT(bad_order, 0);
+	CHECK(mut_ok < mutated / 2);
 	buf_release(&b);
 }
 
@@ -1060,6 +1294,8 @@ int main(void)
 	test_pack_roundtrip();
 	test_block();
 	test_positions();
+	test_positions_rice_layout();
+	test_positions_random();
 	test_pairs();
 	test_term();
 	test_block_fuzz();
