@@ -80,23 +80,41 @@ POST_INLINE uint64_t rice_bits(uint32_t x, unsigned k)
 static unsigned rice_pick(const uint32_t *pos, const uint32_t *tfs,
 			  unsigned n, int gaps, uint64_t *bits)
 {
-	uint64_t cost[RICE_KMAX + 1] = { 0 };
+	uint64_t cost[RICE_KMAX + 1] = { 0 }, sum = 0, cnt = 0;
 	size_t at = 0;
-	unsigned i, k, best = 0;
+	unsigned i, k, best, lo, hi, k0 = 0;
 	uint32_t j;
 
+	/* The best Rice parameter sits near log2 of the mean value: cost
+	 * only the five k around it (this runs for every block written). */
+	for (i = 0; i < n; i++) {
+		uint32_t from = gaps ? 1 : 0, to = gaps ? tfs[i] : 1;
+
+		for (j = from; j < to && j < tfs[i]; j++) {
+			sum += j ? pos[at + j] - pos[at + j - 1] - 1 : pos[at];
+			cnt++;
+		}
+		at += tfs[i];
+	}
+	if (cnt)
+		while (k0 < RICE_KMAX && (cnt << (k0 + 1)) <= sum)
+			k0++;
+	lo = k0 > 2 ? k0 - 2 : 0;
+	hi = k0 + 2 < RICE_KMAX ? k0 + 2 : RICE_KMAX;
+	at = 0;
 	for (i = 0; i < n; i++) {
 		uint32_t from = gaps ? 1 : 0, to = gaps ? tfs[i] : 1;
 
 		for (j = from; j < to && j < tfs[i]; j++) {
 			uint32_t x = j ? pos[at + j] - pos[at + j - 1] - 1 :
 				     pos[at];
-			for (k = 0; k <= RICE_KMAX; k++)
+			for (k = lo; k <= hi; k++)
 				cost[k] += rice_bits(x, k);
 		}
 		at += tfs[i];
 	}
-	for (k = 1; k <= RICE_KMAX; k++)
+	best = lo;
+	for (k = lo + 1; k <= hi; k++)
 		if (cost[k] < cost[best])
 			best = k;
 	*bits = cost[best];
