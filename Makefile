@@ -81,9 +81,15 @@ test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
-# Benchmarks read ../shared; they are slow and not tests.
+# Benchmarks read ../shared; they are slow and not tests. The peers
+# (../shared/bench/build.sh) are compared when they are built.
+BENCH_WORK ?= /tmp/bench-work
 bench: all
 	sh bench/bench_index.sh all
+	@if [ -x $(BENCH_WORK)/bin/sqlite_fts5 ]; then \
+	  sh bench/compare_index.sh $(BENCH_WORK)/corpora/news.jsonl sqlite_fts5 lucene sphinx xapian; \
+	  sh bench/compare_index.sh $(BENCH_WORK)/corpora/syn1m.jsonl sqlite_fts5 lucene; \
+	else echo "peers not built: bash ../shared/bench/build.sh for the side-by-side table"; fi
 
 clean:
 	rm -rf build lede
