@@ -232,6 +232,36 @@ static inline uint32_t tc_find(tcache *c, const uint64_t w[3], size_t len,
 	}
 }
 
+#define PREFETCH_AHEAD 8
+
+typedef struct dtok {
+	uint64_t w[3];           /* folded token, field mark first, padded */
+	uint32_t h;              /* tc_hash, 0 when too long to cache */
+	uint32_t pos;
+	uint32_t ei;             /* accumulator entry + 1; 0 = skip */
+	uint32_t text_off;       /* long tokens: offset in b->longtok */
+	uint8_t len;             /* key length (with the mark) */
+	uint8_t title;           /* title field */
+} dtok;
+
+/* Work on one document that needs no index access: its content hash,
+ * its tokens (pass 1 of the analysis) and its compressed body. It can run
+ * in another thread than the writer (bld_add_paths). */
+typedef struct prep {
+	ana *an;                 /* used for tokenizing only */
+	ZSTD_CCtx *zc;
+	dtok *dt;
+	size_t ndt, capdt;
+	buf longtok;             /* text of tokens too long to cache */
+	uint32_t ntitle;         /* dt[0..ntitle) are main-field title tokens */
+	uint64_t hash;
+	buf body;                /* the "body" value: codec byte + text */
+	int title;               /* collecting the title field */
+} prep;
+
+static int prep_init(prep *p, const char *lang);
+static void prep_release(prep *p);
+
 /* ---- the writer ---- */
 
 struct bld {
@@ -258,9 +288,7 @@ struct bld {
 	/* analysis scratch for the current document */
 	uint32_t *occ_pos, *occ_next;
 	size_t nocc, capocc;
-	struct dtok *dt;         /* tokens of the doc (see analyse) */
-	size_t ndt, capdt;
-	buf longtok;             /* text of tokens too long to cache */
+	prep sp;                 /* pass 1 when documents come one by one */
 	uint32_t *dterms;        /* distinct entries of the doc, in order */
 	size_t ndterms, capdterms;
 	uint32_t cur_docid;
@@ -269,7 +297,6 @@ struct bld {
 	uint8_t *seen;           /* bitmap of docids seen this run */
 	size_t seen_bytes;
 	buf tmp, tmp2;
-	ZSTD_CCtx *zc;
 };
 
 static void remove_runs(bld *b);
@@ -326,18 +353,14 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 		b->o.mem_bytes = (size_t)8 << 20;
 	tt_init(&b->acc);
 	remove_stale_runs(ix_path(x));
-	buf_init(&b->longtok);
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
 	rc = ana_new(ix_lang(x), &b->an);
+	if (!rc)
+		rc = prep_init(&b->sp, ix_lang(x));
 	if (rc) {
 		bld_free(b);
 		return rc;
-	}
-	b->zc = ZSTD_createCCtx();
-	if (!b->zc) {
-		bld_free(b);
-		return LEDE_ENOMEM;
 	}
 	*out = b;
 	return 0;
@@ -356,12 +379,10 @@ void bld_free(bld *b)
 	free(b->occ_pos);
 	free(b->occ_next);
 	free(b->dterms);
-	free(b->dt);
-	buf_release(&b->longtok);
+	prep_release(&b->sp);
 	free(b->seen);
 	buf_release(&b->tmp);
 	buf_release(&b->tmp2);
-	ZSTD_freeCCtx(b->zc);
 	free(b);
 }
 
@@ -505,58 +526,113 @@ static int occ_push(bld *b, uint32_t pos, uint32_t *idx)
  *   3. count each entry's tf and chain its positions for this document.
  */
 
-#define PREFETCH_AHEAD 8
-
-typedef struct dtok {
-	uint64_t w[3];           /* folded token, field mark first, padded */
-	uint32_t h;              /* tc_hash, 0 when too long to cache */
-	uint32_t pos;
-	uint32_t ei;             /* accumulator entry + 1; 0 = skip */
-	uint32_t text_off;       /* long tokens: offset in b->longtok */
-	uint8_t len;             /* key length (with the mark) */
-	uint8_t title;           /* title field */
-} dtok;
-
-typedef struct collect {
-	bld *b;
-	int title;
-} collect;
-
 static int on_collect(void *ctx, const char *unused, size_t unused_len,
 		      const tok_token *t)
 {
-	collect *c = ctx;
-	bld *b = c->b;
+	prep *p = ctx;
 	dtok *d;
-	size_t kl = t->len + (c->title ? 1 : 0);
+	size_t kl = t->len + (p->title ? 1 : 0);
 
 	(void)unused;
 	(void)unused_len;
-	if (b->ndt == b->capdt) {
-		size_t nc = b->capdt ? b->capdt * 2 : 4096;
-		dtok *p = realloc(b->dt, nc * sizeof(*p));
-		if (!p)
+	if (p->ndt == p->capdt) {
+		size_t nc = p->capdt ? p->capdt * 2 : 4096;
+		dtok *n = realloc(p->dt, nc * sizeof(*n));
+		if (!n)
 			return LEDE_ENOMEM;
-		b->dt = p;
-		b->capdt = nc;
+		p->dt = n;
+		p->capdt = nc;
 	}
-	d = &b->dt[b->ndt++];
+	d = &p->dt[p->ndt++];
 	memset(d, 0, sizeof(*d));
 	d->pos = t->pos;
-	d->title = (uint8_t)c->title;
+	d->title = (uint8_t)p->title;
 	d->len = (uint8_t)kl;
 	if (kl <= TC_KEY) {
 		uint8_t *wb = (uint8_t *)d->w;
 
-		if (c->title)
+		if (p->title)
 			wb[0] = IX_TITLE_MARK;
-		memcpy(wb + (c->title ? 1 : 0), t->text, t->len);
+		memcpy(wb + (p->title ? 1 : 0), t->text, t->len);
 		d->h = tc_hash(d->w, kl) | 1;   /* never 0 */
 		return 0;
 	}
 	/* Too long for the cache: keep the text for pass 2. */
-	d->text_off = (uint32_t)b->longtok.len;
-	return buf_add(&b->longtok, t->text, t->len);
+	d->text_off = (uint32_t)p->longtok.len;
+	return buf_add(&p->longtok, t->text, t->len);
+}
+
+static uint64_t content_hash(const rd_doc *d);
+
+static int prep_init(prep *p, const char *lang)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	buf_init(&p->longtok);
+	buf_init(&p->body);
+	rc = ana_new(lang, &p->an);
+	if (rc)
+		return rc;
+	p->zc = ZSTD_createCCtx();
+	return p->zc ? 0 : LEDE_ENOMEM;
+}
+
+static void prep_release(prep *p)
+{
+	ana_free(p->an);
+	ZSTD_freeCCtx(p->zc);
+	free(p->dt);
+	buf_release(&p->longtok);
+	buf_release(&p->body);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Pass 1 of the analysis, the content hash and the body value. */
+static int prep_doc(prep *p, const rd_doc *d)
+{
+	size_t tlen = strlen(d->title), bound, zn = 0;
+	uint32_t next = 0;
+	int rc;
+
+	p->ndt = 0;
+	buf_clear(&p->longtok);
+	p->hash = content_hash(d);
+	/* Title: main field (with positions) and title field. */
+	p->title = 0;
+	rc = ana_tokens(p->an, d->title, tlen, 0, on_collect, p, &next);
+	if (rc)
+		return rc;
+	p->ntitle = (uint32_t)p->ndt;
+	p->title = 1;
+	rc = ana_tokens(p->an, d->title, tlen, 0, on_collect, p, NULL);
+	if (rc)
+		return rc;
+	p->title = 0;
+	rc = ana_tokens(p->an, d->body, d->body_len, next + 1, on_collect, p,
+			NULL);
+	if (rc)
+		return rc;
+	/* Body: zstd when it pays, else raw. */
+	bound = ZSTD_compressBound(d->body_len);
+	buf_clear(&p->body);
+	rc = buf_reserve(&p->body, bound + 1);
+	if (rc)
+		return rc;
+	if (d->body_len >= BODY_ZSTD_MIN) {
+		zn = ZSTD_compressCCtx(p->zc, p->body.data + 1, bound, d->body,
+				       d->body_len, BODY_ZSTD_LEVEL);
+		if (ZSTD_isError(zn) || zn >= d->body_len)
+			zn = 0;
+	}
+	if (zn) {
+		p->body.data[0] = 1;
+		p->body.len = zn + 1;
+		return 0;
+	}
+	p->body.data[0] = 0;
+	p->body.len = 1;
+	return buf_add(&p->body, d->body, d->body_len);
 }
 
 /* Stem a token and find or make its accumulator entry. */
@@ -584,25 +660,25 @@ static int resolve_slow(bld *b, const char *text, size_t len, int title,
 	return rc;
 }
 
-static int resolve(bld *b)
+static int resolve(bld *b, prep *p)
 {
 	tcache *c = &b->tokc;
 	int rc;
 
 	/* Room for every token of the document up front, so the slots we
 	 * prefetch do not move under us. */
-	while ((c->n + b->ndt + 1) * 2 > c->mask + 1) {
+	while ((c->n + p->ndt + 1) * 2 > c->mask + 1) {
 		rc = tc_grow(c);
 		if (rc)
 			return rc;
 	}
-	for (size_t i = 0; i < b->ndt; i++) {
-		dtok *d = &b->dt[i];
+	for (size_t i = 0; i < p->ndt; i++) {
+		dtok *d = &p->dt[i];
 		tc_slot *slot = NULL;
 		uint32_t hit = 0;
 
-		if (i + PREFETCH_AHEAD < b->ndt && b->dt[i + PREFETCH_AHEAD].h)
-			__builtin_prefetch(&c->slots[b->dt[i + PREFETCH_AHEAD].h &
+		if (i + PREFETCH_AHEAD < p->ndt && p->dt[i + PREFETCH_AHEAD].h)
+			__builtin_prefetch(&c->slots[p->dt[i + PREFETCH_AHEAD].h &
 						     c->mask]);
 		if (d->h) {
 			hit = tc_find(c, d->w, d->len, d->h, &slot);
@@ -623,7 +699,7 @@ static int resolve(bld *b)
 			}
 			continue;
 		}
-		rc = resolve_slow(b, (const char *)b->longtok.data +
+		rc = resolve_slow(b, (const char *)p->longtok.data +
 				  d->text_off, d->len - d->title, d->title,
 				  &d->ei);
 		if (rc)
@@ -632,19 +708,19 @@ static int resolve(bld *b)
 	return 0;
 }
 
-static int count_terms(bld *b, uint32_t *nmain)
+static int count_terms(bld *b, const prep *p, uint32_t *nmain)
 {
 	uint32_t n = 0, oi;
 	int rc;
 
-	for (size_t i = 0; i < b->ndt; i++) {
-		const dtok *d = &b->dt[i];
+	for (size_t i = 0; i < p->ndt; i++) {
+		const dtok *d = &p->dt[i];
 		term *e;
 
-		if (i + PREFETCH_AHEAD < b->ndt &&
-		    b->dt[i + PREFETCH_AHEAD].ei)
+		if (i + PREFETCH_AHEAD < p->ndt &&
+		    p->dt[i + PREFETCH_AHEAD].ei)
 			__builtin_prefetch(&b->acc.ents[
-				b->dt[i + PREFETCH_AHEAD].ei - 1]);
+				p->dt[i + PREFETCH_AHEAD].ei - 1]);
 		if (!d->ei)
 			continue;
 		e = &b->acc.ents[d->ei - 1];
@@ -652,11 +728,11 @@ static int count_terms(bld *b, uint32_t *nmain)
 			if (b->ndterms == b->capdterms) {
 				size_t nc = b->capdterms ?
 					    b->capdterms * 2 : 1024;
-				uint32_t *p = realloc(b->dterms,
-						      nc * sizeof(*p));
-				if (!p)
+				uint32_t *nt = realloc(b->dterms,
+						       nc * sizeof(*nt));
+				if (!nt)
 					return LEDE_ENOMEM;
-				b->dterms = p;
+				b->dterms = nt;
 				b->capdterms = nc;
 			}
 			b->dterms[b->ndterms++] = d->ei - 1;
@@ -681,42 +757,26 @@ static int count_terms(bld *b, uint32_t *nmain)
 	return 0;
 }
 
-/* Analyse title and body of docid; fills the accumulator and returns the
- * main-field and title lengths. */
-static int analyse(bld *b, uint32_t docid, const char *title, size_t tlen,
-		   const char *body, size_t blen, uint32_t *len,
+/* Passes 2 and 3 over a prepared document: fills the accumulator and
+ * returns the main-field and title lengths. */
+static int analyse(bld *b, uint32_t docid, prep *p, uint32_t *len,
 		   uint32_t *title_len)
 {
-	collect c = { b, 0 };
-	uint32_t next = 0, nmain = 0, ntitle_tok;
+	uint32_t nmain = 0;
 	int rc;
 
 	b->cur_docid = docid;
 	b->nocc = 0;
 	b->ndterms = 0;
-	b->ndt = 0;
-	buf_clear(&b->longtok);
-	/* Title: main field (with positions) and title field. */
-	rc = ana_tokens(b->an, title, tlen, 0, on_collect, &c, &next);
-	if (rc)
-		return rc;
-	ntitle_tok = (uint32_t)b->ndt;
-	c.title = 1;
-	rc = ana_tokens(b->an, title, tlen, 0, on_collect, &c, NULL);
-	if (rc)
-		return rc;
-	c.title = 0;
-	rc = ana_tokens(b->an, body, blen, next + 1, on_collect, &c, NULL);
+	rc = resolve(b, p);
 	if (!rc)
-		rc = resolve(b);
-	if (!rc)
-		rc = count_terms(b, &nmain);
+		rc = count_terms(b, p, &nmain);
 	if (rc)
 		return rc;
 	/* Title length: main-field title tokens that made it to a term. */
 	*title_len = 0;
-	for (uint32_t i = 0; i < ntitle_tok; i++)
-		if (b->dt[i].ei)
+	for (uint32_t i = 0; i < p->ntitle; i++)
+		if (p->dt[i].ei)
 			(*title_len)++;
 	*len = nmain;
 	return 0;
@@ -909,10 +969,10 @@ static int put_str(buf *o, const char *s, size_t n)
 }
 
 static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
-		     uint32_t len, uint32_t tlen)
+		     uint32_t len, uint32_t tlen, const buf *body)
 {
 	uint8_t k[4], idkey[IX_ID_KEY_MAX];
-	size_t idkl, bound, zn;
+	size_t idkl;
 	uint8_t *dst;
 	int rc;
 
@@ -946,34 +1006,11 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 		return rc;
 	b->txn_bytes += b->tmp.len + 64;
 
-	/* Body: zstd when it pays, else raw. */
-	bound = ZSTD_compressBound(d->body_len);
-	buf_clear(&b->tmp);
-	rc = buf_reserve(&b->tmp, bound + 1);
+	rc = ix_reserve(b->txn, IX_BODY, k, 4, body->len, IX_APPEND, &dst);
 	if (rc)
 		return rc;
-	zn = 0;
-	if (d->body_len >= BODY_ZSTD_MIN) {
-		zn = ZSTD_compressCCtx(b->zc, b->tmp.data + 1, bound, d->body,
-				       d->body_len, BODY_ZSTD_LEVEL);
-		if (ZSTD_isError(zn) || zn >= d->body_len)
-			zn = 0;
-	}
-	if (zn) {
-		b->tmp.data[0] = 1;
-		b->tmp.len = zn + 1;
-	} else {
-		b->tmp.data[0] = 0;
-		b->tmp.len = 1;
-		rc = buf_add(&b->tmp, d->body, d->body_len);
-		if (rc)
-			return rc;
-	}
-	rc = ix_reserve(b->txn, IX_BODY, k, 4, b->tmp.len, IX_APPEND, &dst);
-	if (rc)
-		return rc;
-	memcpy(dst, b->tmp.data, b->tmp.len);
-	b->txn_bytes += b->tmp.len + 64;
+	memcpy(dst, body->data, body->len);
+	b->txn_bytes += body->len + 64;
 
 	idkl = ix_id_key(d->id, strlen(d->id), idkey);
 	b->txn_bytes += idkl + 64;
@@ -1115,9 +1152,9 @@ static void remove_runs(bld *b)
 	b->nruns = 0;
 }
 
-int bld_add(bld *b, const rd_doc *d)
+static int add_prepared(bld *b, const rd_doc *d, prep *p)
 {
-	uint64_t h = content_hash(d);
+	uint64_t h = p->hash;
 	uint32_t old, docid, len, tlen;
 	size_t idlen = strlen(d->id);
 	int rc, have_old = 0;
@@ -1160,8 +1197,7 @@ int bld_add(bld *b, const rd_doc *d)
 	if (b->st.next_docid == UINT32_MAX)
 		return LEDE_ETOOBIG;
 	docid = b->st.next_docid;
-	rc = analyse(b, docid, d->title, strlen(d->title), d->body,
-		     d->body_len, &len, &tlen);
+	rc = analyse(b, docid, p, &len, &tlen);
 	if (rc)
 		return rc;
 	if (len == 0) {
@@ -1185,7 +1221,7 @@ int bld_add(bld *b, const rd_doc *d)
 	if (!rc)
 		rc = blen_push(b, len);
 	if (!rc)
-		rc = write_doc(b, docid, d, h, len, tlen);
+		rc = write_doc(b, docid, d, h, len, tlen, &p->body);
 	if (!rc)
 		rc = mark_seen(b, docid);
 	if (rc)
@@ -1205,6 +1241,16 @@ int bld_add(bld *b, const rd_doc *d)
 	if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
 		rc = bulk_checkpoint(b, 0);
 	return rc;
+}
+
+int bld_add(bld *b, const rd_doc *d)
+{
+	int rc;
+
+	if (!d->id[0])
+		return LEDE_EINVAL;
+	rc = prep_doc(&b->sp, d);
+	return rc ? rc : add_prepared(b, d, &b->sp);
 }
 
 int bld_remove(bld *b, const char *id, size_t len)
