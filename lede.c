@@ -199,6 +199,7 @@ typedef struct ictx {
 	int progress;
 	double t0, last;
 	uint64_t total_bytes;
+	uint64_t ndone, bytes_done;   /* counted by the writer thread */
 	int failed;
 } ictx;
 
@@ -206,16 +207,16 @@ static void show_progress(ictx *c, int final)
 {
 	double el = now_s() - c->t0;
 	const bld_counts *k = bld_get_counts(c->b);
-	uint64_t docs = c->st->docs;
-	double mb = c->st->bytes / 1e6;
+	uint64_t docs = c->ndone;
+	double mb = c->bytes_done / 1e6;
 
 	if (!c->progress)
 		return;
 	fprintf(stderr, "\r\033[K%llu documents, %.0f docs/s, %.1f MB/s",
 		(unsigned long long)docs, el > 0 ? docs / el : 0.0,
 		el > 0 ? mb / el : 0.0);
-	if (c->total_bytes && c->st->bytes > 0 && !final) {
-		double frac = (double)c->st->bytes / c->total_bytes;
+	if (c->total_bytes && c->bytes_done > 0 && !final) {
+		double frac = (double)c->bytes_done / c->total_bytes;
 		if (frac > 0.01 && frac < 1)
 			fprintf(stderr, ", %.0f%%, ETA %.0f s", frac * 100,
 				el / frac - el);
@@ -227,14 +228,15 @@ static void show_progress(ictx *c, int final)
 		fputc('\n', stderr);
 }
 
-static int on_doc(void *ctx, const rd_doc *d)
+/* After each document: report what bld_add said, show progress. */
+static int doc_done(void *ctx, const rd_doc *d, int rc)
 {
 	ictx *c = ctx;
-	int rc;
 
+	c->ndone++;
+	c->bytes_done += d->body_len + strlen(d->title);
 	if (stop_flag)
 		return LEDE_EINTR;
-	rc = bld_add(c->b, d);
 	if (rc == LEDE_EEMPTY)
 		return 0;
 	if (rc == LEDE_EINVAL) {
@@ -254,6 +256,15 @@ static int on_doc(void *ctx, const rd_doc *d)
 		}
 	}
 	return 0;
+}
+
+static int on_doc(void *ctx, const rd_doc *d)
+{
+	ictx *c = ctx;
+
+	if (stop_flag)
+		return LEDE_EINTR;
+	return doc_done(ctx, d, bld_add(c->b, d));
 }
 
 static uint64_t path_bytes(const char *p, int depth)
@@ -373,14 +384,14 @@ static int cmd_index(opts *o)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	for (int i = 0; i < o->nargs && !rc; i++) {
-		rc = rd_path(o->args[i], on_doc, &c, &st);
-		if (rc == LEDE_EIO) {
-			/* rd_path warned: a missing path is not fatal for
-			 * the others. */
-			status = 1;
-			rc = 0;
-		}
+	{
+		int missing = 0;
+
+		/* Reading and tokenizing run in a second thread. */
+		rc = bld_add_paths(b, o->args, o->nargs, &st, doc_done, &c,
+				   &missing);
+		if (missing)
+			status = 1;   /* warned; the other paths were read */
 	}
 	if (!rc && o->prune)
 		rc = bld_prune(b, (const char *const *)o->args,

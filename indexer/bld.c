@@ -17,6 +17,7 @@
  * so that a phrase never runs from the headline into the first sentence.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1818,5 +1819,176 @@ int bld_prune(bld *b, const char *const *paths, size_t n)
 	}
 out:
 	free(gone);
+	return rc;
+}
+
+/* ---- two threads: a reader, and this writer ----
+ *
+ * bld_add_paths runs the readers and prep_doc (parsing, tokenizing,
+ * hashing, compressing) in a second thread and everything that touches
+ * the accumulator or LMDB in the caller's, with a ring of PIPE_JOBS
+ * prepared documents between them. Each job owns copies of its
+ * document's strings: a reader's strings die with its callback. */
+
+#define PIPE_JOBS 64
+
+typedef struct job {
+	buf strs;
+	rd_doc d;
+	prep p;
+	int rc;                  /* prep_doc's result */
+} job;
+
+typedef struct pipe_s {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job jobs[PIPE_JOBS];
+	uint64_t head, tail;     /* produced, consumed */
+	int done, stop, missing;
+	char *const *paths;
+	int npaths;
+	rd_stats *st;
+	int rc;                  /* a reader's fatal error */
+} pipe_s;
+
+static int job_fill(job *j, const rd_doc *d)
+{
+	size_t off[5];
+	const char *src[5] = { d->id, d->title, d->url, d->tags, d->source };
+	size_t body_off;
+	int rc = 0;
+
+	buf_clear(&j->strs);
+	for (int i = 0; i < 5 && !rc; i++) {
+		off[i] = j->strs.len;
+		rc = buf_add(&j->strs, src[i], strlen(src[i]) + 1);
+	}
+	body_off = j->strs.len;
+	if (!rc)
+		rc = buf_add(&j->strs, d->body, d->body_len);
+	if (!rc)
+		rc = buf_addc(&j->strs, 0);
+	if (rc)
+		return rc;
+	/* Pointers only now: the buffer may have moved while growing. */
+	j->d = *d;
+	j->d.id = (const char *)j->strs.data + off[0];
+	j->d.title = (const char *)j->strs.data + off[1];
+	j->d.url = (const char *)j->strs.data + off[2];
+	j->d.tags = (const char *)j->strs.data + off[3];
+	j->d.source = (const char *)j->strs.data + off[4];
+	j->d.body = (const char *)j->strs.data + body_off;
+	return 0;
+}
+
+static int pipe_emit(void *ctx, const rd_doc *d)
+{
+	pipe_s *q = ctx;
+	job *j;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head - q->tail == PIPE_JOBS && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
+		return LEDE_EINTR;
+	}
+	j = &q->jobs[q->head % PIPE_JOBS];
+	pthread_mutex_unlock(&q->mu);
+	/* The slot is ours until head moves past it. */
+	j->rc = job_fill(j, d);
+	if (!j->rc)
+		j->rc = prep_doc(&j->p, &j->d);
+	pthread_mutex_lock(&q->mu);
+	q->head++;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return 0;
+}
+
+static void *pipe_reader(void *arg)
+{
+	pipe_s *q = arg;
+	int rc = 0;
+
+	for (int i = 0; i < q->npaths && !rc; i++) {
+		rc = rd_path(q->paths[i], pipe_emit, q, q->st);
+		if (rc == LEDE_EIO) {
+			q->missing = 1;   /* warned; the other paths go on */
+			rc = 0;
+		}
+	}
+	pthread_mutex_lock(&q->mu);
+	if (rc != LEDE_EINTR)
+		q->rc = rc;
+	q->done = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
+		  bld_each_fn each, void *ctx, int *missing)
+{
+	pipe_s *q = calloc(1, sizeof(*q));
+	pthread_t th;
+	int rc = 0, i;
+
+	*missing = 0;
+	if (!q)
+		return LEDE_ENOMEM;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->paths = paths;
+	q->npaths = n;
+	q->st = st;
+	for (i = 0; i < PIPE_JOBS && !rc; i++) {
+		buf_init(&q->jobs[i].strs);
+		rc = prep_init(&q->jobs[i].p, ix_lang(b->x));
+	}
+	if (!rc && pthread_create(&th, NULL, pipe_reader, q) != 0)
+		rc = LEDE_ENOMEM;
+	if (rc)
+		goto out;
+	for (;;) {
+		job *j;
+		int r;
+
+		pthread_mutex_lock(&q->mu);
+		while (q->tail == q->head && !q->done)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->tail == q->head) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		j = &q->jobs[q->tail % PIPE_JOBS];
+		pthread_mutex_unlock(&q->mu);
+		r = j->rc;
+		if (!r)
+			r = add_prepared(b, &j->d, &j->p);
+		r = each(ctx, &j->d, r);
+		pthread_mutex_lock(&q->mu);
+		q->tail++;
+		if (r) {
+			rc = r;
+			q->stop = 1;
+		}
+		pthread_cond_broadcast(&q->cv);
+		pthread_mutex_unlock(&q->mu);
+		if (r)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (!rc)
+		rc = q->rc;
+	*missing = q->missing;
+out:
+	for (i = 0; i < PIPE_JOBS; i++) {
+		buf_release(&q->jobs[i].strs);
+		prep_release(&q->jobs[i].p);
+	}
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
 	return rc;
 }

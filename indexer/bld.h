@@ -58,6 +58,17 @@ int bld_commit(bld *b) LEDE_WUR;
  * of them (as a folder), or whose source file no longer exists. */
 int bld_prune(bld *b, const char *const *paths, size_t n) LEDE_WUR;
 
+/* Called by bld_add_paths after each document with bld_add's result rc;
+ * return 0 to go on (e.g. after reporting rc), <0 to stop. */
+typedef int (*bld_each_fn)(void *ctx, const rd_doc *d, int rc);
+
+/* Read paths (rd_path) and add every document, with the reading,
+ * parsing, tokenizing and compressing in a second thread. *missing is
+ * set when a path could not be read (warned, the others go on). Returns
+ * the first error that stopped it. */
+int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
+		  bld_each_fn each, void *ctx, int *missing) LEDE_WUR;
+
 const bld_counts *bld_get_counts(const bld *b);
 
 #endif
