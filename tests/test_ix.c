@@ -833,6 +833,58 @@ out:
 	tmp_remove(dir);
 }
 
+/* A document over 65535 tokens: its record keeps the true length, the
+ * length table the capped one, and the index checks clean. */
+static void test_long_doc(void)
+{
+	char dir[64];
+	ix *x = NULL;
+	ix_txn *t = NULL;
+	bld *b = NULL;
+	bld_opts o = { 8 * MIB, 0 };
+	ix_stats st;
+	buf body;
+
+	buf_init(&body);
+	if (tmp_dir(dir, sizeof(dir))) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	for (int i = 0; i < 70000; i++)
+		if (buf_adds(&body, "word "))
+			abort();
+	if (buf_nul(&body))
+		abort();
+	REQ(ix_open(dir, IX_CREATE, NULL, &x));
+	REQ(bld_new(x, &o, &b));
+	REQ(add_doc(b, "long", "t", (const char *)body.data, 0));
+	REQ(add_doc(b, "short", "t", "word other", 0));
+	REQ(bld_commit(b));
+	CHECK_INT(get_stats(x, &st), 0);
+	CHECK_INT(st.sumlen, 70001 + 3);
+	REQ(ix_begin(x, 0, &t));
+	CHECK_INT(len_of(t, 1), 65535);
+	{
+		ix_doc d;
+		CHECK_INT(ix_doc_get(t, 1, &d), 0);
+		CHECK_INT(d.len, 70001);
+	}
+	ix_abort(t);
+	t = NULL;
+	CHECK_INT(check_problems(x), 0);
+	REQ(bld_remove(b, "long", 4));
+	REQ(bld_commit(b));
+	CHECK_INT(get_stats(x, &st), 0);
+	CHECK_INT(st.sumlen, 3);
+	CHECK_INT(check_problems(x), 0);
+out:
+	ix_abort(t);
+	buf_release(&body);
+	bld_free(b);
+	ix_close(x);
+	tmp_remove(dir);
+}
+
 /* ---- 6. bulk load ---- */
 
 #define BULK_DOCS 3000
@@ -851,6 +903,7 @@ static void test_bulk(void)
 	bld_opts o = { 8 * MIB, 1 };
 	ix_stats st;
 	uint64_t sum = 0;
+	uint32_t len2 = 0, len3 = 0;
 	unsigned fails = 0;
 	srch_result r;
 	buf body;
@@ -864,19 +917,35 @@ static void test_bulk(void)
 	REQ(ix_open(dir, IX_CREATE, NULL, &x));
 	REQ(bld_new(x, &o, &b));
 	for (unsigned i = 1; i <= BULK_DOCS && !fails; i++) {
+		uint32_t n;
+
 		snprintf(id, sizeof(id), "g%05u", i);
 		gen_body(&body, BULK_WORDS, BULK_VOCAB,
 			 i == BULK_DOCS ? "quokka" : "");
 		if (add_doc(b, id, "generated doc", (const char *)body.data,
 			    0))
 			fails++;
-		sum += 2 + count_words((const char *)body.data);
+		n = 2 + count_words((const char *)body.data);
+		sum += n;
+		if (i == 2)
+			len2 = n;
+		if (i == 3)
+			len3 = n;
 	}
 	CHECK_INT(fails, 0);
 	CHECK_INT(bld_get_counts(b)->added, BULK_DOCS);
 	/* Memory filled several times: at least two runs spilled before
 	 * the final one. */
 	CHECK(count_runs(dir) >= 2);
+	/* Documents already spilled to a run: one removed, one replaced
+	 * before the load commits. */
+	CHECK_INT(bld_remove(b, "g00002", 6), 0);
+	CHECK_INT(add_doc(b, "g00003", "generated doc", "platypus echidna",
+			  0), 0);
+	CHECK_INT(bld_get_counts(b)->replaced, 1);
+	CHECK_INT(bld_get_counts(b)->deleted, 1);
+	sum -= len2 + len3;
+	sum += 4;
 	REQ(bld_commit(b));
 	CHECK_INT(count_runs(dir), 0);
 	CHECK_INT(bld_get_counts(b)->commits, 1);
@@ -884,21 +953,28 @@ static void test_bulk(void)
 	b = NULL;
 
 	CHECK_INT(get_stats(x, &st), 0);
-	CHECK_INT(st.ndocs, BULK_DOCS);
-	CHECK_INT(st.next_docid, BULK_DOCS + 1);
+	CHECK_INT(st.ndocs, BULK_DOCS - 1);
+	CHECK_INT(st.next_docid, BULK_DOCS + 2);
 	CHECK_INT(st.sumlen, sum);
 	CHECK_INT(check_problems(x), 0);
 	CHECK_INT(search(x, "quokka", 10, 0, &r), 0);
 	CHECK_INT(r.total, 1);
 	CHECK(r.n == 1 && r.hits[0].docid == BULK_DOCS);
 	srch_result_release(&r);
-	/* Every document has the title words. */
+	CHECK_INT(search(x, "platypus", 10, 0, &r), 0);
+	CHECK(r.n == 1 && r.hits[0].docid == BULK_DOCS + 1);
+	srch_result_release(&r);
+	/* Every live document has the title words. */
 	CHECK_INT(search(x, "generated", 5, 0, &r), 0);
-	CHECK_INT(r.total, BULK_DOCS);
+	CHECK_INT(r.total, BULK_DOCS - 1);
 	CHECK_INT(r.n, 5);
 	srch_result_release(&r);
+	CHECK_INT(search(x, "generated", SRCH_MAX_K, 0, &r), 0);
+	CHECK(!has_hit(&r, 2) && !has_hit(&r, 3) && has_hit(&r, 1));
+	srch_result_release(&r);
 
-	/* A second bulk bld on the now non-empty index: the batch path. */
+	/* A second bulk bld on the now non-empty index must take the batch
+	 * path (a bulk merge would append over existing keys). */
 	REQ(bld_new(x, &o, &b));
 	for (unsigned i = BULK_DOCS + 1; i <= BULK_DOCS + 200; i++) {
 		snprintf(id, sizeof(id), "g%05u", i);
@@ -921,19 +997,19 @@ static void test_bulk(void)
 	bld_free(b);
 	b = NULL;
 	CHECK_INT(get_stats(x, &st), 0);
-	CHECK_INT(st.ndocs, BULK_DOCS + 200);
-	CHECK_INT(st.next_docid, BULK_DOCS + 202);
+	CHECK_INT(st.ndocs, BULK_DOCS - 1 + 200);
+	CHECK_INT(st.next_docid, BULK_DOCS + 203);
 	CHECK_INT(st.sumlen, sum);
 	CHECK_INT(check_problems(x), 0);
 	CHECK_INT(search(x, "wombat", 10, 0, &r), 0);
-	CHECK(r.n == 1 && r.hits[0].docid == BULK_DOCS + 200);
+	CHECK(r.n == 1 && r.hits[0].docid == BULK_DOCS + 201);
 	srch_result_release(&r);
 	CHECK_INT(search(x, "quokka", 10, 0, &r), 0);
 	CHECK_INT(r.total, 2);
-	CHECK(has_hit(&r, BULK_DOCS) && has_hit(&r, BULK_DOCS + 201));
+	CHECK(has_hit(&r, BULK_DOCS) && has_hit(&r, BULK_DOCS + 202));
 	srch_result_release(&r);
 	CHECK_INT(search(x, "generated", 10, 0, &r), 0);
-	CHECK_INT(r.total, BULK_DOCS + 200);
+	CHECK_INT(r.total, BULK_DOCS - 1 + 200);
 	srch_result_release(&r);
 out:
 	srch_result_release(&r);
@@ -1355,6 +1431,7 @@ int main(void)
 	test_id_key();
 	test_bld();
 	test_bld_same_batch();
+	test_long_doc();
 	test_bulk();
 	test_check_lens();
 	test_check_post();
