@@ -107,8 +107,11 @@ static void le32_put(uint8_t *p, uint32_t v)
 }
 
 /* Read or create meta "schema" and "lang" in one transaction. */
+/* lang: the language asked for (NULL: none asked; a new index then gets
+ * "english", an existing one keeps its own). */
 static int meta_init(ix *x, int create, const char *lang)
 {
+	const char *new_lang = lang ? lang : "english";
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
 	int rc, err = 0;
@@ -152,8 +155,8 @@ static int meta_init(ix *x, int create, const char *lang)
 		if (!rc) {
 			k.mv_data = "lang";
 			k.mv_size = 4;
-			v.mv_data = (void *)lang;
-			v.mv_size = strlen(lang);
+			v.mv_data = (void *)new_lang;
+			v.mv_size = strlen(new_lang);
 			rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
 		}
 		if (!rc) {
@@ -171,7 +174,7 @@ static int meta_init(ix *x, int create, const char *lang)
 			err = lmdb_fail(x, rc, "cannot initialise index");
 			goto out;
 		}
-		snprintf(x->lang, sizeof(x->lang), "%s", lang);
+		snprintf(x->lang, sizeof(x->lang), "%s", new_lang);
 		rc = mdb_txn_commit(txn);
 		txn = NULL;
 		if (rc)
@@ -287,7 +290,7 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 		err = lmdb_fail(x, rc, "cannot open environment");
 		goto fail;
 	}
-	err = meta_init(x, !!(flags & IX_CREATE), lang ? lang : "english");
+	err = meta_init(x, !!(flags & IX_CREATE), lang);
 	if (err)
 		goto fail;
 	*out = x;

@@ -193,8 +193,10 @@ int srch_run(ix_txn *t, ana *a, const char *query, size_t len,
 		uint32_t ifirst;
 
 		rc = ix_term_get(t, q.terms[i].key, q.terms[i].len, &rp, &rl);
-		if (rc == LEDE_ENOTFOUND)
+		if (rc == LEDE_ENOTFOUND) {
+			rc = 0;   /* a word the index lacks adds nothing */
 			continue;
+		}
 		if (!rc)
 			rc = post_term_decode_ex(rp, rl, &df, &ents, &nents,
 						 &il);

@@ -317,10 +317,12 @@ static void test_open(void)
 	x = NULL;
 
 	/* IX_CREATE on an existing index: a different language is
-	 * refused, the same one accepted. Left out until fixed: lang NULL
-	 * should keep the index's language (ix.h), but ix_open turns it
-	 * into "english" before meta_init compares, so it is refused with
-	 * LEDE_EINVAL. */
+	 * refused, the same one accepted, and no language (NULL) keeps the
+	 * index's own. */
+	REQ(ix_open(dir, IX_CREATE, NULL, &x));
+	CHECK_STR(ix_lang(x), "french");
+	ix_close(x);
+	x = NULL;
 	rc = ix_open(dir, IX_CREATE, "german", &x);
 	CHECK_INT(rc, LEDE_EINVAL);
 	CHECK(x == NULL);
@@ -1377,13 +1379,18 @@ static void test_bm25(void)
 	CHECK_INT(search(x, "red", SRCH_MAX_K, 1, &r), LEDE_ETOOBIG);
 	srch_result_release(&r);
 
-	/* An unknown word does not hide the others' hits. Left out until
-	 * fixed: with the unknown word last ("red zebra") or alone
-	 * ("zebra") srch_run returns LEDE_ENOTFOUND, because the rc of the
-	 * last ix_term_get is never reset after its `continue`. */
+	/* An unknown word does not hide the others' hits, wherever it
+	 * stands, and alone it finds nothing without an error. */
 	CHECK_INT(search(x, "zebra red", 10, 0, &r), 0);
 	CHECK_INT(r.total, 2);
 	CHECK(r.n == 2 && close_rel(r.hits[0].score, s3));
+	srch_result_release(&r);
+	CHECK_INT(search(x, "red zebra", 10, 0, &r), 0);
+	CHECK_INT(r.total, 2);
+	CHECK(r.n == 2 && close_rel(r.hits[0].score, s3));
+	srch_result_release(&r);
+	CHECK_INT(search(x, "zebra", 10, 0, &r), 0);
+	CHECK(r.total == 0 && r.n == 0);
 	srch_result_release(&r);
 	/* No terms at all. */
 	CHECK_INT(search(x, "!!! ...", 10, 0, &r), 0);
