@@ -2,7 +2,8 @@
  * post.c - the postings codec (see post.h for the byte layouts, which are
  * kept there in one place).
  *
- * Owns: bit packing of docid gaps and term frequencies, the varint
+ * Owns: bit packing of docid gaps and term frequencies (plain, or
+ * patched with an exception list when that is smaller), the varint
  * position lists, the competitive (tf, len) pairs and the term record
  * with its block directory. Nothing here touches LMDB or allocates,
  * except post_term_decode's directory array.
@@ -193,13 +194,112 @@ void post_unpack(const uint8_t *p, unsigned n, unsigned w, uint32_t *v)
 
 /* ---- postings blocks ------------------------------------------------ */
 
+/* Width byte of a block header: the width in the low six bits, and the
+ * top bit set when an exception list for that array follows (bit 6 is
+ * reserved, zero). */
+#define BLK_EXC   0x80
+#define BLK_WIDTH 0x3f
+
+POST_INLINE unsigned bit_width(uint32_t x)
+{
+#if defined(__GNUC__)
+	return x ? 32 - (unsigned)__builtin_clz(x) : 0;
+#else
+	return post_bits(x);
+#endif
+}
+
+static size_t varint_bytes(uint64_t x)
+{
+	size_t n = 1;
+
+	while (x >= 0x80) {
+		x >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Choose how to store m values whose largest bit width is wmax: plainly
+ * at wmax bits (return wmax, *exc 0), or packed at some b < wmax with an
+ * exception list for the values >= 2^b (return b, *exc 1), whichever
+ * takes the fewest bytes; plain on ties. *bytes gets the size. Each
+ * exception costs at least 2 bytes (index, one varint byte), so a width
+ * whose packed array plus that floor already loses is not costed value
+ * by value, and once the floor of the exception list alone loses, so do
+ * all narrower widths.
+ */
+static unsigned pfor_choose(const uint32_t *v, unsigned m, unsigned wmax,
+			    int *exc, size_t *bytes)
+{
+	unsigned hist[33] = { 0 };
+	size_t best = post_packed_bytes(m, wmax), c = 0, sz;
+	unsigned bb = wmax, b, i;
+
+	*exc = 0;
+	for (i = 0; i < m; i++)
+		hist[bit_width(v[i])]++;
+	for (b = wmax; b-- > 0;) {
+		c += hist[b + 1];           /* values of width > b */
+		if (1 + 2 * c >= best)
+			break;
+		sz = post_packed_bytes(m, b) + 1 + 2 * c;
+		if (sz >= best)
+			continue;
+		sz = post_packed_bytes(m, b) + 1;
+		for (i = 0; i < m; i++)
+			if (v[i] >> b)
+				sz += 1 + varint_bytes((v[i] >> b) - 1);
+		if (sz < best) {
+			best = sz;
+			bb = b;
+			*exc = 1;
+		}
+	}
+	*bytes = best;
+	return bb;
+}
+
+/* Pack v at width b, keeping only the low b bits of each value. */
+static int pack_low(const uint32_t *v, unsigned m, unsigned b, buf *out)
+{
+	uint32_t lo[POST_BLOCK_MAX];
+	uint32_t mask = b >= 32 ? UINT32_MAX : ((uint32_t)1 << b) - 1;
+	unsigned i;
+
+	for (i = 0; i < m; i++)
+		lo[i] = v[i] & mask;
+	return post_pack(lo, m, b, out);
+}
+
+/* The exception list of v at width b: count, then (index, high - 1). */
+static int put_exc(const uint32_t *v, unsigned m, unsigned b, buf *out)
+{
+	unsigned i, c = 0;
+	int rc;
+
+	for (i = 0; i < m; i++)
+		c += (v[i] >> b) != 0;
+	rc = buf_addc(out, (uint8_t)c);
+	for (i = 0; i < m && !rc; i++) {
+		if (!(v[i] >> b))
+			continue;
+		rc = buf_addc(out, (uint8_t)i);
+		if (!rc)
+			rc = buf_add_varint(out, (v[i] >> b) - 1);
+	}
+	return rc;
+}
+
 int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
 		      unsigned n, buf *out)
 {
 	uint32_t gap[POST_BLOCK_MAX], tf1[POST_BLOCK_MAX];
 	uint32_t gmax = 0, tmax = 0;
 	unsigned i, wd, wt;
-	size_t need, len0 = out->len;
+	size_t gsz, tsz, len0 = out->len;
+	int gexc, texc;
 	uint8_t hdr[3];
 	int rc;
 
@@ -218,23 +318,69 @@ int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
 		gmax |= gap[i - 1];
 	}
 	/* OR of all values has the same top bit as their maximum. */
-	wd = post_bits(gmax);
-	wt = post_bits(tmax);
-	need = 3 + post_packed_bytes(n - 1, wd) + post_packed_bytes(n, wt);
-	rc = buf_reserve(out, need);
+	wd = pfor_choose(gap, n - 1, bit_width(gmax), &gexc, &gsz);
+	wt = pfor_choose(tf1, n, bit_width(tmax), &texc, &tsz);
+	rc = buf_reserve(out, 3 + gsz + tsz);
 	if (rc)
 		return rc;
 	hdr[0] = (uint8_t)n;
-	hdr[1] = (uint8_t)wd;
-	hdr[2] = (uint8_t)wt;
+	hdr[1] = (uint8_t)(wd | (gexc ? BLK_EXC : 0));
+	hdr[2] = (uint8_t)(wt | (texc ? BLK_EXC : 0));
 	rc = buf_add(out, hdr, 3);
 	if (!rc)
-		rc = post_pack(gap, n - 1, wd, out);
+		rc = pack_low(gap, n - 1, wd, out);
 	if (!rc)
-		rc = post_pack(tf1, n, wt, out);
+		rc = pack_low(tf1, n, wt, out);
+	if (!rc && gexc)
+		rc = put_exc(gap, n - 1, wd, out);
+	if (!rc && texc)
+		rc = put_exc(tf1, n, wt, out);
 	if (rc)
 		out->len = len0;
 	return rc;
+}
+
+/*
+ * Read one exception list from [*q, end) and add its high parts to
+ * v[0..m), which holds the low b bits of every value. A patched value
+ * must stay <= vmax. Indices strictly ascend; a listed value is
+ * >= 2^b, so its high part is >= 1 and stored minus one.
+ */
+POST_INLINE int patch_exc(const uint8_t **q, const uint8_t *end, uint32_t *v,
+		     unsigned m, unsigned b, uint32_t vmax)
+{
+	const uint8_t *s = *q;
+	uint64_t lim = (uint64_t)vmax >> b;  /* high - 1 < lim */
+	unsigned c, k, idx, next = 0;
+
+	if (s >= end)
+		return LEDE_ECORRUPT;
+	c = *s++;
+	if (c < 1 || c > m)
+		return LEDE_ECORRUPT;
+	for (k = 0; k < c; k++) {
+		uint64_t hi, x;
+
+		if (s >= end)
+			return LEDE_ECORRUPT;
+		idx = *s++;
+		if (idx < next || idx >= m)
+			return LEDE_ECORRUPT;
+		next = idx + 1;
+		/* One-byte high parts are the usual case: skip the call. */
+		if (s < end && *s < 0x80)
+			hi = *s++;
+		else if (varint_get(&s, end, &hi))
+			return LEDE_ECORRUPT;
+		if (hi >= lim)
+			return LEDE_ECORRUPT;
+		x = (hi + 1) << b | v[idx];
+		if (x > vmax)
+			return LEDE_ECORRUPT;
+		v[idx] = (uint32_t)x;
+	}
+	*q = s;
+	return 0;
 }
 
 /*
@@ -269,22 +415,31 @@ static void tf_all_one(uint32_t *v, unsigned n)
 int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 		      uint32_t *docids, uint32_t *tfs, unsigned *n)
 {
-	unsigned cnt, wd, wt, i;
-	size_t gbytes, tbytes;
+	const uint8_t *q, *end = p + len;
+	unsigned cnt, hd, ht, wd, wt, i;
+	size_t gbytes, tbytes, base;
 	uint64_t d;
 
 	*n = 0;
 	if (len < 3)
 		return LEDE_ECORRUPT;
 	cnt = p[0];
-	wd = p[1];
-	wt = p[2];
+	hd = p[1];
+	ht = p[2];
+	wd = hd & BLK_WIDTH;
+	wt = ht & BLK_WIDTH;
 	if (cnt < 1 || cnt > POST_BLOCK_MAX || wd > 32 || wt > 32)
+		return LEDE_ECORRUPT;
+	/* Bit 6 is reserved; an exception needs a value >= 2^w < 2^32. */
+	if (((hd | ht) & ~(BLK_EXC | BLK_WIDTH)) ||
+	    ((hd & BLK_EXC) && wd == 32) || ((ht & BLK_EXC) && wt == 32))
 		return LEDE_ECORRUPT;
 	gbytes = post_packed_bytes(cnt - 1, wd);
 	tbytes = post_packed_bytes(cnt, wt);
-	if (len != 3 + gbytes + tbytes)
+	base = 3 + gbytes + tbytes;
+	if (((hd | ht) & BLK_EXC) ? len <= base : len != base)
 		return LEDE_ECORRUPT;
+	q = p + base;  /* the exception lists, if any */
 
 	/* Gaps-1 land in docids[1..] and are summed in place: docid[i] is
 	 * first + i + the sum of the stored values up to i. Keeping the +i
@@ -292,6 +447,9 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 	 * 64 bits so a hostile block cannot wrap past UINT32_MAX unnoticed;
 	 * the sum only grows, so one check at the end catches overflow. */
 	post_unpack(p + 3, cnt - 1, wd, docids + 1);
+	if ((hd & BLK_EXC) &&
+	    patch_exc(&q, end, docids + 1, cnt - 1, wd, UINT32_MAX))
+		return LEDE_ECORRUPT;
 	docids[0] = first;
 	d = first;
 	for (i = 1; i < cnt; i++) {
@@ -301,19 +459,25 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 	if (d + cnt - 1 > UINT32_MAX)
 		return LEDE_ECORRUPT;
 
-	if (wt == 0) {
+	if (ht == 0) {
 		/* The common case for rare terms: every tf is 1. */
 		tf_all_one(tfs, cnt);
 	} else {
 		post_unpack(p + 3 + gbytes, cnt, wt, tfs);
+		/* Only 32 bits can hold tf-1 = UINT32_MAX (exceptions are
+		 * checked as they are patched). */
 		if (wt == 32) {
-			/* Only 32 bits can hold tf-1 = UINT32_MAX. */
 			for (i = 0; i < cnt; i++)
 				if (tfs[i] == UINT32_MAX)
 					return LEDE_ECORRUPT;
 		}
+		if ((ht & BLK_EXC) &&
+		    patch_exc(&q, end, tfs, cnt, wt, UINT32_MAX - 1))
+			return LEDE_ECORRUPT;
 		tf_plus_one(tfs, cnt);
 	}
+	if (q != end)
+		return LEDE_ECORRUPT;
 	*n = cnt;
 	return 0;
 }

@@ -11,13 +11,27 @@
  *
  * Postings block (value under key  termkey 0x00 u32be(first docid)):
  *     u8  n        documents in the block, 1..POST_BLOCK_MAX
- *     u8  wd       bit width of the n-1 docid gaps minus one, 0..32
- *     u8  wt       bit width of the n tf-1 values, 0..32
+ *     u8  wd       bit width wd of the n-1 docid gaps-1, 0..32, in the
+ *                  low 6 bits; bit 7 (0x80): gap exceptions follow;
+ *                  bit 6 is zero
+ *     u8  wt       the same for the n tf-1 values
  *     bytes        (n-1) values docid[i]-docid[i-1]-1, i = 1..n-1,
  *                  bit-packed LSB first at width wd, padded to a byte
  *     bytes        n values tf[i]-1, bit-packed at width wt, padded
+ *     exceptions   for the gaps if wd has bit 7, then for the tfs if wt
+ *                  has bit 7; no byte follows
  *   docid[0] is not stored: the key holds it. A block whose tfs are all 1
  *   spends no byte on them (wt = 0).
+ *   Exceptions (patched frame of reference, as in PForDelta): an array
+ *   flagged with bit 7 is packed at a width w < 32 smaller than its
+ *   largest value needs; the packed slots hold each value's low w bits
+ *   and the values >= 2^w are listed as
+ *     u8  c        1..length of the array
+ *     c x (u8 index, varint (value >> w) - 1)   indices strictly ascending
+ *   so one outlier gap or tf no longer widens the whole array. The
+ *   encoder picks, per array, the smallest of plain packing and every
+ *   width w with exceptions (plain on ties), so a block is never larger
+ *   than plain packing would make it.
  *
  * Positions block (value under the same key in the positions DBI):
  *     u8  codec    0 = varint deltas, 1 = Golomb-Rice

@@ -296,7 +296,9 @@ static void test_block(void)
 	CHECK(block_roundtrip(d, tf, 3));
 	buf_clear(&b);
 	CHECK_INT(post_block_encode(d, tf, 3, &b), 0);
-	CHECK_INT(b.data[1], 32);
+	/* Plain would be 3 + 8 + 7 bytes: both arrays take exceptions. */
+	CHECK_INT(b.data[1], 0x80 | 4);
+	CHECK(b.len < 3 + 8 + 7);
 	d[0] = 0; d[1] = UINT32_MAX;
 	CHECK(block_roundtrip(d, tf, 2));
 
@@ -373,6 +375,253 @@ static void test_block(void)
 		CHECK_INT(block_decode_rc(raw, 7, 1), 0);
 		CHECK_INT(block_decode_rc(raw, 2, 1), LEDE_ECORRUPT);
 		CHECK_INT(block_decode_rc(raw, 0, 1), LEDE_ECORRUPT);
+	}
+	buf_release(&b);
+}
+
+/* The size plain packing gives a block, to hold the encoder to it. */
+static size_t block_plain_bytes(const uint32_t *d, const uint32_t *tf,
+				unsigned n)
+{
+	uint32_t gmax = 0, tmax = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		tmax |= tf[i] - 1;
+		if (i)
+			gmax |= d[i] - d[i - 1] - 1;
+	}
+	return 3 + post_packed_bytes(n - 1, post_bits(gmax)) +
+	       post_packed_bytes(n, post_bits(tmax));
+}
+
+/* Random block: gaps-1 of width gw with k outliers of width ow, tfs-1 of
+ * width tw with k outliers of width ot (widths 0..32, tf-1 < 2^32-1),
+ * docids kept inside uint32. */
+static void block_outliers(uint32_t *d, uint32_t *tf, unsigned n,
+			   unsigned gw, unsigned ow, unsigned tw, unsigned ot,
+			   unsigned k)
+{
+	uint64_t x = 1;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t g = rnd32() & mask_w(gw), t = rnd32() & mask_w(tw);
+
+		if (i && rnd_range(0, n) < k)
+			g = rnd32() & mask_w(ow);
+		if (rnd_range(0, n) < k)
+			t = rnd32() & mask_w(ot);
+		if (t == UINT32_MAX)
+			t--;
+		/* Room left for the remaining n - i documents. */
+		if (i && x + g + 1 > (uint64_t)UINT32_MAX - n)
+			g = 0;
+		x += i ? (uint64_t)g + 1 : 0;
+		d[i] = (uint32_t)x;
+		tf[i] = t + 1;
+	}
+}
+
+static void test_block_pfor(void)
+{
+	static const unsigned ns[] = { 1, 2, 3, 8, 9, 127, 128 };
+	uint32_t d[POST_BLOCK_MAX], tf[POST_BLOCK_MAX];
+	unsigned i, ni, w, ow, rep;
+	int fails = 0, bigger = 0, plainsz = 0, flagged = 0;
+	buf b;
+
+	buf_init(&b);
+
+	/* One huge gap among small ones: the gaps take an exception. */
+	for (i = 0; i < 128; i++) {
+		d[i] = 10 + 2 * i + (i >= 70 ? 1000000 : 0);
+		tf[i] = 1 + i % 2;
+	}
+	CHECK_INT(post_block_encode(d, tf, 128, &b), 0);
+	CHECK_INT(b.data[1], 0x80 | 1);
+	CHECK_INT(b.data[2], 1);
+	/* 16 + 16 packed bytes, count, index 69, 3-byte varint */
+	CHECK_INT(b.len, 3 + 16 + 16 + 1 + 1 + 3);
+	CHECK(b.len < block_plain_bytes(d, tf, 128));
+	CHECK(block_roundtrip(d, tf, 128));
+
+	/* One huge tf among small ones: the tfs take an exception. */
+	for (i = 0; i < 128; i++) {
+		d[i] = 10 + i;
+		tf[i] = 1 + (i % 3 == 0);
+	}
+	tf[127] = 1000000;
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 128, &b), 0);
+	CHECK_INT(b.data[1], 0);
+	CHECK_INT(b.data[2], 0x80 | 1);
+	CHECK_INT(b.len, 3 + 16 + 1 + 1 + 3);
+	CHECK(block_roundtrip(d, tf, 128));
+	/* ... and the largest tf of all as the outlier. */
+	tf[127] = UINT32_MAX;
+	CHECK(block_roundtrip(d, tf, 128));
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 128, &b), 0);
+	CHECK_INT(b.data[2], 0x80 | 1);
+
+	/* Every base width under every outlier width, every block size;
+	 * the encoder is never worse than plain, and equal to it exactly
+	 * when it writes no exception list. */
+	for (ni = 0; ni < sizeof(ns) / sizeof(ns[0]); ni++) {
+		unsigned n = ns[ni];
+
+		for (ow = 1; ow <= 32; ow++) {
+			for (w = 0; w < ow; w++) {
+				for (rep = 0; rep < 2; rep++) {
+					size_t plain;
+
+					block_outliers(d, tf, n, w, ow, w % 13,
+						       ow, rnd_range(1, 4));
+					buf_clear(&b);
+					if (post_block_encode(d, tf, n, &b)) {
+						fails++;
+						continue;
+					}
+					plain = block_plain_bytes(d, tf, n);
+					if (b.len > plain)
+						bigger++;
+					if ((b.data[1] | b.data[2]) & 0x80)
+						flagged++;
+					else if (b.len != plain)
+						plainsz++;
+					if (!block_roundtrip(d, tf, n))
+						fails++;
+				}
+			}
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(bigger, 0);
+	CHECK_INT(plainsz, 0);
+	CHECK(flagged > 1000);
+
+	/* Hand layout: 17 docs, gaps-1 all 0 but gap 5 = 300 (299 + 1 as
+	 * the high part at width 0), tfs all 1: count 1, index 5, varint
+	 * 299 = ab 02, where plain would pack 16 gaps at 9 bits. */
+	for (i = 0; i < 17; i++) {
+		d[i] = 100 + i + (i > 5 ? 300 : 0);
+		tf[i] = 1;
+	}
+	buf_clear(&b);
+	CHECK_INT(post_block_encode(d, tf, 17, &b), 0);
+	{
+		static const uint8_t want[] = { 17, 0x80, 0, 1, 5, 0xab, 0x02 };
+
+		CHECK(b.len == sizeof(want) &&
+		      memcmp(b.data, want, sizeof(want)) == 0);
+	}
+	{
+		uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+		uint8_t raw[96];
+		unsigned on = 0;
+		uint8_t *p;
+
+		memcpy(raw, b.data, b.len);
+		p = exact_copy(raw, 7);
+		CHECK_INT(post_block_decode(p, 7, 100, od, ot, &on), 0);
+		CHECK(on == 17 && od[5] == 105 && od[6] == 406 &&
+		      od[16] == 416 && ot[16] == 1);
+		exact_free(p, 7);
+		for (i = 0; i < 7; i++)  /* every truncation */
+			if (block_decode_rc(raw, i, 100) != LEDE_ECORRUPT)
+				fails++;
+		CHECK_INT(fails, 0);
+		raw[7] = 0;      /* overlong */
+		CHECK_INT(block_decode_rc(raw, 8, 100), LEDE_ECORRUPT);
+		raw[4] = 15;     /* last gap index */
+		CHECK_INT(block_decode_rc(raw, 7, 100), 0);
+		raw[4] = 16;     /* index out of range: 16 gaps */
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[4] = 255;
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[4] = 5;
+		raw[3] = 0;      /* count 0 */
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[3] = 2;      /* count 2, one entry: truncated */
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[3] = 17;     /* count over the 16 gaps */
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[3] = 1;
+		raw[1] = 0xc0;   /* reserved bit 6 */
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[1] = 0x40;
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[1] = 0x80 | 32;  /* exceptions at width 32 */
+		memset(raw + 3, 0, 64);
+		raw[3 + 64] = 1; raw[3 + 65] = 5; raw[3 + 66] = 0;
+		CHECK_INT(block_decode_rc(raw, 3 + 67, 100), LEDE_ECORRUPT);
+		raw[1] = 0x80 | 33;
+		CHECK_INT(block_decode_rc(raw, 3 + 67, 100), LEDE_ECORRUPT);
+		raw[1] = 0x80;
+		raw[2] = 0x80;   /* tf flag with nothing for it */
+		raw[3] = 1; raw[4] = 5; raw[5] = 0xab; raw[6] = 0x02;
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[7] = 1; raw[8] = 16; raw[9] = 6;  /* tf of doc 16 is 8 */
+		p = exact_copy(raw, 10);
+		CHECK_INT(post_block_decode(p, 10, 100, od, ot, &on), 0);
+		CHECK(on == 17 && ot[16] == 8 && ot[15] == 1 &&
+		      od[16] == 416);
+		exact_free(p, 10);
+		raw[8] = 17;     /* 17 tfs: index 17 is out */
+		CHECK_INT(block_decode_rc(raw, 10, 100), LEDE_ECORRUPT);
+	}
+
+	/* Two exceptions: indices must strictly ascend. */
+	{
+		uint8_t raw[16] = { 17, 0x80, 0, 2, 5, 1, 9, 1 };
+
+		CHECK_INT(block_decode_rc(raw, 8, 100), 0);
+		raw[6] = 5;      /* equal */
+		CHECK_INT(block_decode_rc(raw, 8, 100), LEDE_ECORRUPT);
+		raw[6] = 4;      /* descending */
+		CHECK_INT(block_decode_rc(raw, 8, 100), LEDE_ECORRUPT);
+		raw[6] = 6;
+		CHECK_INT(block_decode_rc(raw, 8, 100), 0);
+		CHECK_INT(block_decode_rc(raw, 7, 100), LEDE_ECORRUPT);
+		raw[7] = 0x80;   /* varint running off the end */
+		CHECK_INT(block_decode_rc(raw, 8, 100), LEDE_ECORRUPT);
+	}
+
+	/* High parts that leave uint32 (or tf-1 = UINT32_MAX). */
+	{
+		uint8_t raw[32] = { 2, 0x80, 0, 1, 0 };
+		size_t k;
+
+		/* gap-1 = 2^32 - 2 at width 0 (high - 1 = 2^32 - 3): docid
+		 * 2^32 - 1 after first 0, one too many after first 1 */
+		k = 5 + varint_put(raw + 5, 0xfffffffdULL);
+		CHECK_INT(block_decode_rc(raw, k, 0), 0);
+		CHECK_INT(block_decode_rc(raw, k, 1), LEDE_ECORRUPT);
+		/* gap-1 = 2^32 - 1 fits the gap but not the docid */
+		k = 5 + varint_put(raw + 5, 0xfffffffeULL);
+		CHECK_INT(block_decode_rc(raw, k, 0), LEDE_ECORRUPT);
+		/* gap-1 = 2^32 fits nothing */
+		k = 5 + varint_put(raw + 5, 0xffffffffULL);
+		CHECK_INT(block_decode_rc(raw, k, 0), LEDE_ECORRUPT);
+		k = 5 + varint_put(raw + 5, UINT64_MAX);
+		CHECK_INT(block_decode_rc(raw, k, 0), LEDE_ECORRUPT);
+		/* width 31: a high part of 2 is 2^32 */
+		raw[1] = 0x80 | 31;
+		memset(raw + 3, 0, 4);
+		raw[7] = 1; raw[8] = 0; raw[9] = 0;
+		CHECK_INT(block_decode_rc(raw, 10, 0), 0);
+		raw[9] = 1;
+		CHECK_INT(block_decode_rc(raw, 10, 0), LEDE_ECORRUPT);
+		/* tf: n 1, width 0, tf-1 = 2^32 - 2 fits, 2^32 - 1 not */
+		raw[0] = 1; raw[1] = 0; raw[2] = 0x80; raw[3] = 1; raw[4] = 0;
+		k = 5 + varint_put(raw + 5, 0xfffffffdULL);
+		CHECK_INT(block_decode_rc(raw, k, 1), 0);
+		k = 5 + varint_put(raw + 5, 0xfffffffeULL);
+		CHECK_INT(block_decode_rc(raw, k, 1), LEDE_ECORRUPT);
+		/* gap flag on a one-document block (no gaps) */
+		raw[1] = 0x80; raw[2] = 0; raw[3] = 1; raw[4] = 0; raw[5] = 0;
+		CHECK_INT(block_decode_rc(raw, 6, 1), LEDE_ECORRUPT);
 	}
 	buf_release(&b);
 }
@@ -999,7 +1248,7 @@ static void test_term(void)
 		/* df 1, nblocks 1 (<< 1, not inline): first 5,
 		 * last-first 3, n-1 3, 1 pair */
 		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9 };
-		uint8_t raw[32];
+		uint8_t raw[96];
 
 		CHECK_INT(term_decode_rc(ok, sizeof(ok), &df, &got, &n), 0);
 		CHECK(n == 1 && got[0].first == 5 && got[0].last == 8 &&
@@ -1287,17 +1536,81 @@ static void test_block_fuzz(void)
 	buf_release(&b);
 }
 
+/* 10,000 random mutations of blocks with exception lists: every one is
+ * either decoded into ascending docids and tfs >= 1 or LEDE_ECORRUPT,
+ * and under ASan none reads outside its exact-size copy. Half of the
+ * flips land in the exception lists at the end, where they matter. */
+static void test_block_pfor_fuzz(void)
+{
+	uint32_t d[POST_BLOCK_MAX], tf[POST_BLOCK_MAX];
+	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+	unsigned i, k, on, n;
+	int fails = 0, accepted = 0, rc;
+	buf b[3], m;
+
+	buf_init(&m);
+	for (k = 0; k < 3; k++) {
+		buf_init(&b[k]);
+		n = k == 0 ? 128 : k == 1 ? 37 : 19;
+		for (i = 0; i < n; i++) {
+			d[i] = 5 + 3 * i + (i > n / 2 ? 100000 : 0) +
+			       (i > n / 3 ? 7000 : 0);
+			tf[i] = 1 + i % 3 + (i % 17 == 1 ? 40000 : 0);
+		}
+		CHECK_INT(post_block_encode(d, tf, n, &b[k]), 0);
+		CHECK((b[k].data[1] & 0x80) && (b[k].data[2] & 0x80));
+	}
+	for (i = 0; i < 10000; i++) {
+		const buf *src = &b[i % 3];
+		uint8_t *p;
+		size_t at;
+
+		buf_clear(&m);
+		if (buf_add(&m, src->data, src->len))
+			abort();
+		for (k = rnd_range(1, 3); k > 0 && m.len; k--) {
+			at = rnd64() % m.len;
+			if (i % 2 && m.len > 12)
+				at = m.len - 1 - rnd64() % 12;
+			if (rnd_range(0, 4) == 0)
+				m.len = at;
+			else
+				m.data[at] ^= (uint8_t)rnd_range(1, 255);
+		}
+		p = exact_copy(m.data, m.len);
+		rc = post_block_decode(p, m.len, 5, od, ot, &on);
+		if (rc == 0) {
+			accepted++;
+			if (on < 1 || on > POST_BLOCK_MAX || od[0] != 5)
+				fails++;
+			for (k = 1; k < on; k++)
+				if (od[k] <= od[k - 1] || ot[k] < 1)
+					fails++;
+		} else if (rc != LEDE_ECORRUPT) {
+			fails++;
+		}
+		exact_free(p, m.len);
+	}
+	CHECK_INT(fails, 0);
+	CHECK(accepted > 0);
+	buf_release(&m);
+	for (k = 0; k < 3; k++)
+		buf_release(&b[k]);
+}
+
 int main(void)
 {
 	test_bits();
 	test_pack_layout();
 	test_pack_roundtrip();
 	test_block();
+	test_block_pfor();
 	test_positions();
 	test_positions_rice_layout();
 	test_positions_random();
 	test_pairs();
 	test_term();
 	test_block_fuzz();
+	test_block_pfor_fuzz();
 	return t_done("test_post");
 }
