@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "err.h"
 
 #define BUF_LIMIT_DEFAULT ((size_t)1 << 31)   /* 2 GiB */
@@ -75,6 +76,18 @@ static inline uint32_t u32be_get(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Little-endian u64 from 8 bytes at p (any alignment). */
+static inline uint64_t le64_load(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
 }
 
 /* 64-bit non-cryptographic hash of n bytes (content hashes, tables). */

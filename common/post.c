@@ -96,16 +96,6 @@ int post_pack(const uint32_t *v, unsigned n, unsigned w, buf *out)
 	return 0;
 }
 
-POST_INLINE uint64_t load64le(const uint8_t *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
 
 /*
  * Eight values of w bits take exactly w bytes, so a group of eight
@@ -117,7 +107,7 @@ POST_INLINE uint64_t load64le(const uint8_t *p)
  */
 #define UNPACK_ONE(j) do { \
 	unsigned o_ = (j) * w; \
-	v[j] = (uint32_t)((load64le(p + (o_ >> 3)) >> (o_ & 7)) & mask); \
+	v[j] = (uint32_t)((le64_load(p + (o_ >> 3)) >> (o_ & 7)) & mask); \
 } while (0)
 
 POST_INLINE void unpack_group8(const uint8_t *p, unsigned w, uint32_t *v)
@@ -165,7 +155,7 @@ POST_INLINE void unpack_w(const uint8_t *p, unsigned n, unsigned w,
 		unpack_group8(p + g * w, w, v + g * 8);
 	for (i = (unsigned)(g * 8); i < n; i++) {
 		unsigned o = i * w;
-		v[i] = (uint32_t)((load64le(p + (o >> 3)) >> (o & 7)) & mask);
+		v[i] = (uint32_t)((le64_load(p + (o >> 3)) >> (o & 7)) & mask);
 	}
 }
 

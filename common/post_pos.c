@@ -162,16 +162,6 @@ typedef struct {
 	unsigned nb;
 } bitrd;
 
-POST_INLINE uint64_t load64le(const uint8_t *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
 
 POST_INLINE void br_fill(bitrd *r)
 {
@@ -183,7 +173,7 @@ POST_INLINE void br_fill(bitrd *r)
 	 * that the bits above nb stay zero. */
 	if (r->end - r->p >= 8) {
 		n = (63 - r->nb) >> 3;   /* 1..7 bytes */
-		r->acc |= (load64le(r->p) &
+		r->acc |= (le64_load(r->p) &
 			   (((uint64_t)1 << (8 * n)) - 1)) << r->nb;
 		r->p += n;
 		r->nb += 8 * n;

@@ -1237,7 +1237,7 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 			return bld_commit(b);
 		return 0;
 	}
-	if (b->acc_bytes >= b->o.mem_bytes / 2)
+	if (b->acc_bytes >= b->o.mem_bytes / 5 * 2)
 		rc = spill_run(b);
 	if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
 		rc = bulk_checkpoint(b, 0);
