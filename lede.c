@@ -200,7 +200,6 @@ typedef struct ictx {
 	double t0, last;
 	uint64_t total_bytes;
 	uint64_t ndone, bytes_done;   /* counted by the writer thread */
-	int failed;
 } ictx;
 
 static void show_progress(ictx *c, int final)
@@ -244,8 +243,12 @@ static int doc_done(void *ctx, const rd_doc *d, int rc)
 		return 0;
 	}
 	if (rc) {
-		lede_err("%s%s%.0u: cannot index '%s': %s", d->source,
-			 d->line ? ":" : "", d->line, d->id, lede_strerror(rc));
+		if (d->line)
+			lede_err("%s:%u: cannot index '%s': %s", d->source,
+				 d->line, d->id, lede_strerror(rc));
+		else
+			lede_err("%s: cannot index '%s': %s", d->source, d->id,
+				 lede_strerror(rc));
 		return rc;
 	}
 	if (c->progress) {
@@ -296,12 +299,11 @@ static uint64_t path_bytes(const char *p, int depth)
 	return 0;
 }
 
-static void print_summary(ictx *c, double secs, int quiet_ok)
+static void print_summary(ictx *c, double secs)
 {
 	const bld_counts *k = bld_get_counts(c->b);
 	rd_stats *s = c->st;
 
-	(void)quiet_ok;
 	fprintf(stderr,
 		"indexed %llu documents in %.2f s (%.0f docs/s, %.1f MB/s): "
 		"%llu added, %llu replaced, %llu unchanged, %llu deleted",
@@ -406,7 +408,7 @@ static int cmd_index(opts *o)
 	}
 	if (c.progress)
 		show_progress(&c, 1);
-	print_summary(&c, now_s() - t0, o->quiet);
+	print_summary(&c, now_s() - t0);
 	if (rc == LEDE_EINTR)
 		lede_warn("interrupted: what was read so far is committed");
 	else if (rc && rc != LEDE_EFULL)
@@ -542,7 +544,7 @@ static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots)
 		if (changed && !rc) {
 			rc = bld_commit(b);
 			if (!rc)
-				print_summary(c, now_s() - c->t0, 0);
+				print_summary(c, now_s() - c->t0);
 		}
 	}
 	for (size_t i = 0; i < n; i++)

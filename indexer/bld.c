@@ -293,7 +293,6 @@ struct bld {
 	uint32_t *dterms;        /* distinct entries of the doc, in order */
 	size_t ndterms, capdterms;
 	uint32_t cur_docid;
-	int err;
 
 	uint8_t *seen;           /* bitmap of docids seen this run */
 	size_t seen_bytes;
