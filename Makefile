@@ -11,7 +11,7 @@ CC       ?= cc
 PKGS     := lmdb libmicrohttpd libcjson libutf8proc libxml-2.0 libzstd
 DEB_PKGS := pkg-config liblmdb-dev lmdb-utils libmicrohttpd-dev \
             libcjson-dev libutf8proc-dev libxml2-dev libzstd-dev \
-            libstemmer-dev
+            libstemmer-dev python3
 SANITIZER ?=
 
 ifeq ($(SANITIZER),)
@@ -47,6 +47,7 @@ deps:
 	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing=1; done; \
 	[ -f /usr/include/libstemmer.h ] || missing=1; \
 	command -v mdb_dump >/dev/null 2>&1 || missing=1; \
+	command -v python3 >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing build dependencies: $(DEB_PKGS)"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
