@@ -87,10 +87,12 @@ int mt_stats_get(ix *x, mt_stats *s)
 			uint32_t df;
 			post_inline il;
 
-			if (k[0] == IX_TITLE_MARK)
+			if (k[0] == IX_TITLE_MARK) {
 				s->title_terms++;
-			else
+				s->title_bytes += vl;
+			} else {
 				s->terms++;
+			}
 			s->rec_bytes += vl;
 			if (post_term_decode_ex(v, vl, &df, &ents, &n, &il) == 0 &&
 			    il.blk) {
@@ -99,6 +101,8 @@ int mt_stats_get(ix *x, mt_stats *s)
 				s->postings += il.blk[0];
 				s->post_bytes += il.blen;
 				s->pos_bytes += il.plen;
+				if (k[0] == IX_TITLE_MARK)
+					s->title_postings += il.blk[0];
 				s->rec_bytes -= il.blen + il.plen;
 			}
 			free(ents);
@@ -107,6 +111,11 @@ int mt_stats_get(ix *x, mt_stats *s)
 			s->post_bytes += vl;
 			if (vl > 0)
 				s->postings += v[0];
+			if (k[0] == IX_TITLE_MARK) {
+				s->title_bytes += vl;
+				if (vl > 0)
+					s->title_postings += v[0];
+			}
 		}
 	}
 	if (rc > 0)
@@ -151,6 +160,9 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 		(unsigned long long)s->postings,
 		(unsigned long long)s->blocks,
 		(unsigned long long)s->inline_blocks);
+	fprintf(out, "title field:      %llu postings, %llu bytes\n",
+		(unsigned long long)s->title_postings,
+		(unsigned long long)s->title_bytes);
 	fprintf(out, "avg doc length:   %.1f tokens\n",
 		s->st.ndocs ? (double)s->st.sumlen / s->st.ndocs : 0.0);
 	fprintf(out, "postings bytes:   %llu (%.2f bytes a posting)\n",
