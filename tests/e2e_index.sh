@@ -135,6 +135,14 @@ check_not "prune: text of the gone file not found" "$LEDE" search -i "$IX" marmo
 expect "prune run re-adds wire-1 from the feed" "1 added" "$T/err"
 check "check passes after prune" "$LEDE" check -i "$IX"
 
+# prune also drops articles removed from a JSONL file that is still there
+grep -v '"wire-2"' "$A/feed.jsonl" > "$T/feed.tmp" && mv "$T/feed.tmp" "$A/feed.jsonl"
+"$LEDE" index -q --prune -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "prune: a line gone from a JSONL file is deleted" "1 deleted" "$T/err"
+check_not "prune: its text is gone" "$LEDE" search -i "$IX" wheat
+check "prune: the rest of the feed stays" "$LEDE" search -i "$IX" pangolinterm
+check "check passes after a JSONL prune" "$LEDE" check -i "$IX"
+
 # ---- compact ----
 "$LEDE" compact -i "$IX" > "$T/c" 2>&1
 expect "compact reports its work" "compacted [0-9]+ terms" "$T/c"
