@@ -143,6 +143,18 @@ check_not "prune: its text is gone" "$LEDE" search -i "$IX" wheat
 check "prune: the rest of the feed stays" "$LEDE" search -i "$IX" pangolinterm
 check "check passes after a JSONL prune" "$LEDE" check -i "$IX"
 
+# ---- the progress line, on a terminal only ----
+if command -v script >/dev/null 2>&1; then
+	script -q -c "$LEDE index -i $T/ixtty $A" "$T/tty.log" \
+		</dev/null >/dev/null 2>&1
+	expect "a terminal gets the progress line" \
+		"[0-9]+ documents, [0-9]+ docs/s, [0-9.]+ MB/s" "$T/tty.log"
+	expect "and the summary after it" "indexed [0-9]+ documents in" "$T/tty.log"
+	"$LEDE" index -i "$T/ixtty2" "$A" 2> "$T/notty.log" >/dev/null
+	check_not "no progress line without a terminal" \
+		grep -q -E "[0-9]+ documents, [0-9]+ docs/s" "$T/notty.log"
+fi
+
 # ---- compact ----
 "$LEDE" compact -i "$IX" > "$T/c" 2>&1
 expect "compact reports its work" "compacted [0-9]+ terms" "$T/c"
