@@ -1756,10 +1756,14 @@ out:
 
 /* ---- prune ---- */
 
+/* Is source path src[0..n) at or below root (normalised as the readers
+ * normalise ids)? JSONL sources are file paths too. */
 static int under(const char *src, size_t n, const char *root)
 {
 	size_t rl = strlen(root);
 
+	if (strcmp(root, ".") == 0)
+		return n > 0 && src[0] != '/' && !(n == 1 && src[0] == '-');
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
 	if (n < rl || memcmp(src, root, rl) != 0)
@@ -1796,8 +1800,15 @@ int bld_prune(bld *b, const char *const *paths, size_t n)
 		docid = u32be_get(k);
 		if (is_seen(b, docid) || ix_doc_parse(v, vl, docid, &d))
 			continue;
-		for (size_t i = 0; i < n && !drop; i++)
-			drop = under(d.source, d.source_len, paths[i]);
+		for (size_t i = 0; i < n && !drop; i++) {
+			buf root;
+
+			buf_init_limit(&root, sizeof(path));
+			if (rd_normalise_path(paths[i], &root) == 0)
+				drop = under(d.source, d.source_len,
+					     (const char *)root.data);
+			buf_release(&root);
+		}
 		if (!drop && d.source_len && d.source_len < sizeof(path) &&
 		    !(d.source_len == 1 && d.source[0] == '-')) {
 			memcpy(path, d.source, d.source_len);

@@ -183,7 +183,7 @@ static int walk_dir(walk *w, buf *path, int depth)
 }
 
 /* "./a//b/" -> "a/b"; "/" stays "/", "." and "./" become "." */
-static int normalise(const char *in, buf *out)
+int rd_normalise_path(const char *in, buf *out)
 {
 	const char *p = in;
 	int rc = 0;
@@ -218,7 +218,7 @@ int rd_path(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 	if (strcmp(path, "-") == 0)
 		return rd_jsonl(stdin, "-", emit, ctx, st);
 	buf_init_limit(&p, WALK_PATH_MAX);
-	rc = normalise(path, &p);
+	rc = rd_normalise_path(path, &p);
 	if (rc) {
 		lede_warn("'%.64s...': path too long", path);
 		st->errors++;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "../common/buf.h"
 #include "../common/err.h"
 
 /* Documents (a whole JSONL line, a file) over this are refused. */
@@ -66,6 +67,10 @@ int rd_file(const char *path, rd_emit_fn emit, void *ctx,
  * stdin. */
 int rd_path(const char *path, rd_emit_fn emit, void *ctx,
 	    rd_stats *st) LEDE_WUR;
+
+/* Append path normalised as rd_path does for ids and sources ("./a//b/"
+ * -> "a/b", "./" -> ".") to out, NUL-terminated. */
+int rd_normalise_path(const char *in, buf *out) LEDE_WUR;
 
 /* Parse a date in the usual news forms: 2021-11-27, 2021-11-27T12:48:00Z,
  * 2021/11/27, November 27, 2021 (with "at 12:48 pm" and the like after

@@ -142,6 +142,11 @@ expect "prune: a line gone from a JSONL file is deleted" "1 deleted" "$T/err"
 check_not "prune: its text is gone" "$LEDE" search -i "$IX" wheat
 check "prune: the rest of the feed stays" "$LEDE" search -i "$IX" pangolinterm
 check "check passes after a JSONL prune" "$LEDE" check -i "$IX"
+# the same through a root spelled differently (T//archive/ is A)
+grep -v '"wire-3"' "$A/feed.jsonl" > "$T/feed.tmp" && mv "$T/feed.tmp" "$A/feed.jsonl"
+"$LEDE" index -q --prune -i "$IX" "$T//archive/" 2> "$T/err" >/dev/null
+expect "prune through T//archive/: the removed line is deleted" \
+	"0 added, 0 replaced, [0-9]+ unchanged, 1 deleted" "$T/err"
 
 # ---- the progress line, on a terminal only ----
 if command -v script >/dev/null 2>&1; then
