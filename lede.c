@@ -358,6 +358,11 @@ static int cmd_index(opts *o)
 		open_fail(dir, rc);
 		return 1;
 	}
+	if (ix_lock_writer(x)) {
+		lede_err("cannot index into '%s': %s", dir, ix_errmsg(x));
+		ix_close(x);
+		return 1;
+	}
 	memset(&bo, 0, sizeof(bo));
 	bo.mem_bytes = o->mem_mb << 20;
 	bo.bulk = 1;
@@ -573,6 +578,11 @@ static int cmd_rm(opts *o)
 	rc = ix_open(dir, 0, NULL, &x);
 	if (rc) {
 		open_fail(dir, rc);
+		return 1;
+	}
+	if (ix_lock_writer(x)) {
+		lede_err("cannot delete from '%s': %s", dir, ix_errmsg(x));
+		ix_close(x);
 		return 1;
 	}
 	rc = bld_new(x, &bo, &b);
@@ -830,6 +840,11 @@ static int cmd_compact(opts *o)
 	rc = ix_open(dir, 0, NULL, &x);
 	if (rc) {
 		open_fail(dir, rc);
+		return 1;
+	}
+	if (ix_lock_writer(x)) {
+		lede_err("cannot compact '%s': %s", dir, ix_errmsg(x));
+		ix_close(x);
 		return 1;
 	}
 	rc = mt_compact(x, &cc);

@@ -8,6 +8,9 @@
  * abort; every value read from the map is bounds-checked before use.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@ static const char *const dbi_names[IX_NDBI] = {
 };
 
 struct ix {
+	int lock_fd;             /* writer.lock, -1 when not held */
 	MDB_env *env;
 	MDB_dbi dbi[IX_NDBI];
 	char lang[IX_LANG_MAX + 1];
@@ -233,6 +237,7 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return LEDE_ENOMEM;
+	x->lock_fd = -1;
 	x->path = strdup(dir);
 	x->rdonly = !!(flags & IX_RDONLY);
 	if (!x->path) {
@@ -305,10 +310,48 @@ fail:
 	return err;
 }
 
+int ix_lock_writer(ix *x)
+{
+	char file[4096], pid[32];
+	int fd, n;
+
+	if (x->lock_fd >= 0)
+		return 0;
+	snprintf(file, sizeof(file), "%s/writer.lock", x->path);
+	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "cannot open writer.lock: %s", strerror(errno));
+		return LEDE_EIO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = (int)pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		if (pid[0])
+			snprintf(x->errmsg, sizeof(x->errmsg),
+				 "another lede process (pid %s) is writing "
+				 "this index", pid);
+		else
+			snprintf(x->errmsg, sizeof(x->errmsg),
+				 "another lede process is writing this index");
+		close(fd);
+		return LEDE_EINVAL;
+	}
+	/* The holder's pid, for the message above; advisory only. */
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		(void)0;
+	x->lock_fd = fd;
+	return 0;
+}
+
 void ix_close(ix *x)
 {
 	if (!x)
 		return;
+	if (x->lock_fd >= 0)
+		close(x->lock_fd);   /* releases the flock */
 	mdb_env_close(x->env);
 	free(x->path);
 	free(x);

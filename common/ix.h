@@ -108,6 +108,11 @@ typedef struct ix_doc {
  * Without IX_CREATE a missing index is LEDE_ENOTFOUND. */
 int ix_open(const char *dir, int flags, const char *lang, ix **out) LEDE_WUR;
 void ix_close(ix *x);
+/* Take the index's writer lock (an flock on DIR/writer.lock) for as long
+ * as x stays open: one `lede index`, `rm` or `compact` at a time, since a
+ * bulk load spans several transactions. LEDE_EEXIST-like failure is
+ * LEDE_EINVAL with ix_errmsg() naming the holder's pid when known. */
+int ix_lock_writer(ix *x) LEDE_WUR;
 /* Detail of this thread's last failed ix_open. */
 const char *ix_open_errmsg(void);
 const char *ix_lang(const ix *x);

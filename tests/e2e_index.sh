@@ -201,6 +201,11 @@ printf 'Late\n\nA dingofour appears.\n' > "$W/later/c.txt"
 check "watch: a file in a new folder is indexed" waitfor 0 dingofour
 rm "$W/a.txt"
 check "watch: a deleted file is removed" waitfor 1 aardvarkone
+"$LEDE" index -q -i "$T/ixw" "$A" 2> "$T/err" >/dev/null
+check "a second writer is refused while --watch runs" test $? -eq 1
+expect "the refusal names the other process" "another lede process \\(pid $wpid\\)" "$T/err"
+check_not "rm is refused too" "$LEDE" rm -i "$T/ixw" "$W/later/c.txt"
+check "searches go on meanwhile" "$LEDE" search -i "$T/ixw" dingofour
 kill "$wpid" 2>/dev/null
 wait "$wpid" 2>/dev/null
 check "check passes after watching" "$LEDE" check -i "$T/ixw"
