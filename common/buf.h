@@ -44,6 +44,29 @@ int buf_nul(buf *b) LEDE_WUR;
 int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v) LEDE_WUR;
 /* Same, but fails with LEDE_ECORRUPT if the value exceeds UINT32_MAX. */
 int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v) LEDE_WUR;
+/* varint_get32 with the common one-byte case inlined (hot decoders). */
+static inline int varint_get32_fast(const uint8_t **p, const uint8_t *end,
+				    uint32_t *v)
+{
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		return 0;
+	}
+	return varint_get32(p, end, v);
+}
+
+/* Bytes varint_put would write for v. */
+static inline size_t varint_size(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 /* Write v as LEB128 to out (room for 10 bytes); returns the length. */
 static inline size_t varint_put(uint8_t *out, uint64_t v)
 {

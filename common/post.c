@@ -199,17 +199,6 @@ POST_INLINE unsigned bit_width(uint32_t x)
 #endif
 }
 
-static size_t varint_bytes(uint64_t x)
-{
-	size_t n = 1;
-
-	while (x >= 0x80) {
-		x >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /*
  * Choose how to store m values whose largest bit width is wmax: plainly
  * at wmax bits (return wmax, *exc 0), or packed at some b < wmax with an
@@ -240,7 +229,7 @@ static unsigned pfor_choose(const uint32_t *v, unsigned m, unsigned wmax,
 		sz = post_packed_bytes(m, b) + 1;
 		for (i = 0; i < m; i++)
 			if (v[i] >> b)
-				sz += 1 + varint_bytes((v[i] >> b) - 1);
+				sz += 1 + varint_size((v[i] >> b) - 1);
 		if (sz < best) {
 			best = sz;
 			bb = b;

@@ -39,30 +39,6 @@
 
 /* ---- codec 0: varints ------------------------------------------------ */
 
-/* Most positions gaps fit one byte: skip the general varint call. */
-POST_INLINE int get_varint32(const uint8_t **pp, const uint8_t *end,
-			     uint32_t *v)
-{
-	const uint8_t *p = *pp;
-
-	if (p < end && *p < 0x80) {
-		*v = *p;
-		*pp = p + 1;
-		return 0;
-	}
-	return varint_get32(pp, end, v);
-}
-
-static size_t varint_len(uint32_t x)
-{
-	size_t n = 1;
-
-	while (x >= 0x80) {
-		x >>= 7;
-		n++;
-	}
-	return n;
-}
 
 /* ---- codec 1: Golomb-Rice -------------------------------------------- */
 
@@ -259,7 +235,7 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs, unsigned n,
 		for (j = 0; j < tfs[i]; j++) {
 			if (j && pos[at + j] <= pos[at + j - 1])
 				return LEDE_EINVAL;
-			size0 += varint_len(j ? pos[at + j] -
+			size0 += varint_size(j ? pos[at + j] -
 					    pos[at + j - 1] - 1 : pos[at]);
 		}
 		if (tfs[i] > 1)
@@ -325,12 +301,12 @@ static int decode_varint(const uint8_t *p, const uint8_t *end,
 	for (i = 0; i < n; i++) {
 		if (tfs[i] == 0)
 			continue;
-		if (get_varint32(&p, end, &x))
+		if (varint_get32_fast(&p, end, &x))
 			return LEDE_ECORRUPT;
 		pos[k++] = x;
 		cur = x;
 		for (j = 1; j < tfs[i]; j++) {
-			if (get_varint32(&p, end, &x))
+			if (varint_get32_fast(&p, end, &x))
 				return LEDE_ECORRUPT;
 			cur += (uint64_t)x + 1;
 			if (cur > UINT32_MAX)

@@ -1323,17 +1323,6 @@ static int fb_need(flushbuf *f, size_t ndocs, size_t npos)
 
 /* Decode a term's stream into f->docids/tfs/pos, dropping documents
  * tombstoned within the batch. */
-/* Most stream values fit one byte: skip the general decoder for them. */
-static inline int get_u32(const uint8_t **p, const uint8_t *end,
-			  uint32_t *v)
-{
-	if (*p < end && **p < 0x80) {
-		*v = *(*p)++;
-		return 0;
-	}
-	return varint_get32(p, end, v);
-}
-
 static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 			 flushbuf *f, size_t *nd, size_t *np)
 {
@@ -1346,8 +1335,8 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 		uint32_t delta, tf, pv = 0;
 		int keep;
 
-		if (get_u32(&p, end, &delta) ||
-		    get_u32(&p, end, &tf))
+		if (varint_get32_fast(&p, end, &delta) ||
+		    varint_get32_fast(&p, end, &tf))
 			return LEDE_ECORRUPT;
 		docid += delta;
 		if (docid < b->base || docid - b->base >= b->nblen)
@@ -1359,7 +1348,7 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 		if (has_pos) {
 			for (uint32_t i = 0; i < tf; i++) {
 				uint32_t g;
-				if (get_u32(&p, end, &g))
+				if (varint_get32_fast(&p, end, &g))
 					return LEDE_ECORRUPT;
 				pv += g;
 				f->pos[npos + i] = pv;
