@@ -455,12 +455,10 @@ static int watch_add_tree(int fd, const char *path, wmap **m, size_t *n,
 	if (wd < 0)
 		return 0;
 	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		wmap *p = realloc(*m, nc * sizeof(*p));
+		wmap *p = arr_grow(*m, cap, sizeof(*p), 64);
 		if (!p)
 			return LEDE_ENOMEM;
 		*m = p;
-		*cap = nc;
 	}
 	(*m)[*n].wd = wd;
 	(*m)[*n].path = strdup(path);

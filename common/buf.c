@@ -48,6 +48,19 @@ int buf_reserve(buf *b, size_t extra)
 	return 0;
 }
 
+void *arr_grow(void *p, size_t *cap, size_t sz, size_t min)
+{
+	size_t nc = *cap ? *cap * 2 : min;
+	void *np;
+
+	if (nc < *cap || sz == 0 || nc > SIZE_MAX / sz)
+		return NULL;
+	np = realloc(p, nc * sz);
+	if (np)
+		*cap = nc;
+	return np;
+}
+
 int buf_add(buf *b, const void *p, size_t n)
 {
 	int rc;

@@ -34,6 +34,12 @@ int buf_addc(buf *b, uint8_t c) LEDE_WUR;
 int buf_adds(buf *b, const char *s) LEDE_WUR;     /* no NUL appended */
 int buf_add_varint_slow(buf *b, uint64_t v) LEDE_WUR;
 int buf_add_u32be(buf *b, uint32_t v) LEDE_WUR;
+/* Grow the array p (capacity *cap elements of sz bytes) to twice its
+ * capacity, or to min when empty. Returns the new array and updates *cap,
+ * or returns NULL (p and *cap untouched) when out of memory or when the
+ * size would overflow. */
+void *arr_grow(void *p, size_t *cap, size_t sz, size_t min) LEDE_WUR;
+
 /* Append a NUL without counting it in len (for C-string use). */
 int buf_nul(buf *b) LEDE_WUR;
 

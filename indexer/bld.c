@@ -125,12 +125,10 @@ static int tt_get(termtab *t, const char *key, size_t len, int has_pos,
 		j = (j + 1) & (t->nslots - 1);
 	}
 	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 1024;
-		term *ne = realloc(t->ents, nc * sizeof(*ne));
+		term *ne = arr_grow(t->ents, &t->cap, sizeof(*ne), 1024);
 		if (!ne)
 			return LEDE_ENOMEM;
 		t->ents = ne;
-		t->cap = nc;
 	}
 	e = &t->ents[t->n];
 	memset(e, 0, sizeof(*e));
@@ -536,12 +534,10 @@ static int on_collect(void *ctx, const char *unused, size_t unused_len,
 	(void)unused;
 	(void)unused_len;
 	if (p->ndt == p->capdt) {
-		size_t nc = p->capdt ? p->capdt * 2 : 4096;
-		dtok *n = realloc(p->dt, nc * sizeof(*n));
+		dtok *n = arr_grow(p->dt, &p->capdt, sizeof(*n), 4096);
 		if (!n)
 			return LEDE_ENOMEM;
 		p->dt = n;
-		p->capdt = nc;
 	}
 	d = &p->dt[p->ndt++];
 	memset(d, 0, sizeof(*d));
@@ -726,14 +722,12 @@ static int count_terms(bld *b, const prep *p, uint32_t *nmain)
 		e = &b->acc.ents[d->ei - 1];
 		if (e->cur_doc != b->cur_docid) {
 			if (b->ndterms == b->capdterms) {
-				size_t nc = b->capdterms ?
-					    b->capdterms * 2 : 1024;
-				uint32_t *nt = realloc(b->dterms,
-						       nc * sizeof(*nt));
+				uint32_t *nt = arr_grow(b->dterms,
+							&b->capdterms,
+							sizeof(*nt), 1024);
 				if (!nt)
 					return LEDE_ENOMEM;
 				b->dterms = nt;
-				b->capdterms = nc;
 			}
 			b->dterms[b->ndterms++] = d->ei - 1;
 			e->cur_doc = b->cur_docid;
@@ -1020,12 +1014,10 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 static int blen_push(bld *b, uint32_t len)
 {
 	if (b->nblen == b->capblen) {
-		size_t nc = b->capblen ? b->capblen * 2 : 4096;
-		uint32_t *p = realloc(b->blen, nc * sizeof(*p));
+		uint32_t *p = arr_grow(b->blen, &b->capblen, sizeof(*p), 4096);
 		if (!p)
 			return LEDE_ENOMEM;
 		b->blen = p;
-		b->capblen = nc;
 	}
 	b->blen[b->nblen++] = len;
 	return 0;
@@ -1807,14 +1799,12 @@ int bld_prune(bld *b, const char *const *paths, size_t n)
 		if (!drop)
 			continue;
 		if (ngone == capgone) {
-			size_t nc = capgone ? capgone * 2 : 256;
-			uint32_t *p = realloc(gone, nc * sizeof(*p));
+			uint32_t *p = arr_grow(gone, &capgone, sizeof(*p), 256);
 			if (!p) {
 				rc = LEDE_ENOMEM;
 				break;
 			}
 			gone = p;
-			capgone = nc;
 		}
 		gone[ngone++] = docid;
 	}

@@ -789,14 +789,12 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 		if (!need)
 			continue;
 		if (ntodo == captodo) {
-			size_t nc = captodo ? captodo * 2 : 1024;
-			tkey *p = realloc(todo, nc * sizeof(*p));
+			tkey *p = arr_grow(todo, &captodo, sizeof(*p), 1024);
 			if (!p) {
 				rc = LEDE_ENOMEM;
 				break;
 			}
 			todo = p;
-			captodo = nc;
 		}
 		memcpy(todo[ntodo].k, k, tkl);
 		todo[ntodo].len = (uint8_t)tkl;

@@ -73,14 +73,12 @@ static int list_dir(const char *path, char ***names, size_t *count)
 			break;
 		}
 		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **p = realloc(v, nc * sizeof(*p));
+			char **p = arr_grow(v, &cap, sizeof(*p), 64);
 			if (!p) {
 				rc = LEDE_ENOMEM;
 				break;
 			}
 			v = p;
-			cap = nc;
 		}
 		v[n] = strdup(de->d_name);
 		if (!v[n]) {
