@@ -550,6 +550,43 @@ void post_pairs_compute(const uint32_t *tfs, const uint32_t *lens,
 	e->npairs = nf;
 }
 
+int post_encode_blocks(const uint32_t *docids, const uint32_t *tfs,
+		       const uint32_t *lens, const uint32_t *pos, size_t nd,
+		       buf *blocks, size_t *boff, buf *posblk, size_t *poff,
+		       post_dirent *ents)
+{
+	size_t nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX, at = 0;
+	int rc;
+
+	for (size_t i = 0; i < nb; i++) {
+		size_t s = i * POST_BLOCK_MAX;
+		unsigned n = (unsigned)(nd - s < POST_BLOCK_MAX ?
+					nd - s : POST_BLOCK_MAX);
+		post_dirent *de = &ents[i];
+
+		boff[i] = blocks->len;
+		poff[i] = posblk->len;
+		rc = post_block_encode(docids + s, tfs + s, n, blocks);
+		if (rc)
+			return rc;
+		if (pos) {
+			rc = post_pos_encode(pos + at, tfs + s, n, posblk);
+			if (rc)
+				return rc;
+			for (unsigned j = 0; j < n; j++)
+				at += tfs[s + j];
+		}
+		memset(de, 0, sizeof(*de));
+		de->first = docids[s];
+		de->last = docids[s + n - 1];
+		de->n = n;
+		post_pairs_compute(tfs + s, lens + s, n, de);
+	}
+	boff[nb] = blocks->len;
+	poff[nb] = posblk->len;
+	return 0;
+}
+
 double post_dirent_bound(const post_dirent *e, double k1, double b,
 			 double avgdl)
 {

@@ -133,6 +133,18 @@ int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,
 void post_pairs_compute(const uint32_t *tfs, const uint32_t *lens,
 			unsigned n, post_dirent *e);
 
+/* Cut nd (>= 1) postings into blocks of POST_BLOCK_MAX documents, as a
+ * term's blocks are written: each block is appended to blocks and, when
+ * pos is not NULL, its positions (pos holds tfs[i] of them per document)
+ * to posblk. boff[i] and poff[i] get where block i starts in blocks and
+ * posblk, boff[nb] and poff[nb] their ends (nb = ceil(nd /
+ * POST_BLOCK_MAX); both arrays have nb + 1 entries); ents[0..nb) get the
+ * directory entries, with competitive pairs from the documents' lens. */
+int post_encode_blocks(const uint32_t *docids, const uint32_t *tfs,
+		       const uint32_t *lens, const uint32_t *pos, size_t nd,
+		       buf *blocks, size_t *boff, buf *posblk, size_t *poff,
+		       post_dirent *ents) LEDE_WUR;
+
 /* Upper bound of tf/(tf + k1*(1 - b + b*len/avgdl)) over e's pairs. */
 double post_dirent_bound(const post_dirent *e, double k1, double b,
 			 double avgdl);

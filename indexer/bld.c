@@ -1367,7 +1367,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		      flushbuf *f, size_t nd)
 {
 	uint8_t key[IX_TERMKEY_MAX + 5];
-	size_t nb, pos_at = 0, old_n = 0;
+	size_t nb, old_n = 0;
 	post_dirent *old = NULL;
 	uint32_t df = 0;
 	const uint8_t *rp;
@@ -1447,36 +1447,13 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	f->nents = old_n;
 	buf_clear(&f->blocks);
 	buf_clear(&f->posblk);
-	for (size_t i = 0; i < nb; i++) {
-		size_t s = i * POST_BLOCK_MAX;
-		unsigned n = (unsigned)(nd - s < POST_BLOCK_MAX ?
-					nd - s : POST_BLOCK_MAX);
-		size_t ptot = 0;
-		post_dirent *de = &f->ents[f->nents++];
-
-		f->boff[i] = f->blocks.len;
-		rc = post_block_encode(f->docids + s, f->tfs + s, n,
-				       &f->blocks);
-		if (rc)
-			return rc;
-		if (has_pos) {
-			for (unsigned j = 0; j < n; j++)
-				ptot += f->tfs[s + j];
-			f->poff[i] = f->posblk.len;
-			rc = post_pos_encode(f->pos + pos_at, f->tfs + s, n,
-					     &f->posblk);
-			if (rc)
-				return rc;
-			pos_at += ptot;
-		}
-		memset(de, 0, sizeof(*de));
-		de->first = f->docids[s];
-		de->last = f->docids[s + n - 1];
-		de->n = n;
-		post_pairs_compute(f->tfs + s, f->lens + s, n, de);
-	}
-	f->boff[nb] = f->blocks.len;
-	f->poff[nb] = f->posblk.len;
+	rc = post_encode_blocks(f->docids, f->tfs, f->lens,
+				has_pos ? f->pos : NULL, nd, &f->blocks,
+				f->boff, &f->posblk, f->poff,
+				f->ents + f->nents);
+	if (rc)
+		return rc;
+	f->nents += nb;
 	b->txn_bytes += f->blocks.len + f->posblk.len + 64 * (nb + 1);
 	df += (uint32_t)nd;
 	buf_clear(&f->rec);

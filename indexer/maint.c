@@ -519,6 +519,7 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 	const uint8_t *rp, *bp, *pp;
 	size_t rl, bl, pl, nents = 0, nd = 0, np = 0, capd = 0, capp = 0;
 	post_dirent *ents = NULL, *nents_arr = NULL;
+	size_t *boff = NULL, *poff = NULL;
 	uint32_t df, *docids = NULL, *tfs = NULL, *pos = NULL, *plen = NULL;
 	uint32_t bd[POST_BLOCK_MAX], bt[POST_BLOCK_MAX];
 	uint8_t key[IX_TERMKEY_MAX + 5];
@@ -648,62 +649,32 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 	}
 	{
 		size_t nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
-		size_t at = 0;
 
 		nents_arr = calloc(nb, sizeof(*nents_arr));
-		if (!nents_arr) {
+		boff = calloc(nb + 1, sizeof(*boff));
+		poff = calloc(nb + 1, sizeof(*poff));
+		if (!nents_arr || !boff || !poff) {
 			rc = LEDE_ENOMEM;
 			goto out;
 		}
-		for (size_t i = 0; i < nb; i++) {
-			size_t s = i * POST_BLOCK_MAX;
-			unsigned n = (unsigned)(nd - s < POST_BLOCK_MAX ?
-						nd - s : POST_BLOCK_MAX);
-			size_t ptot = 0;
-
-			buf_clear(&blk);
-			rc = post_block_encode(docids + s, tfs + s, n, &blk);
-			if (rc)
-				goto out;
-			if (nb == 1) {
-				/* One block: it goes inline, below. */
-				buf_clear(&pblk);
-				if (has_pos)
-					rc = post_pos_encode(pos, tfs, n,
-							     &pblk);
-				if (rc)
-					goto out;
-				nents_arr[0].first = docids[0];
-				nents_arr[0].last = docids[n - 1];
-				nents_arr[0].n = n;
-				post_pairs_compute(tfs, plen, n,
-						   &nents_arr[0]);
-				break;
-			}
-			u32be_put(key + tkl + 1, docids[s]);
-			rc = ix_put(t, IX_POST, key, tkl + 5, blk.data,
-				    blk.len, 0);
-			if (rc)
-				goto out;
-			if (has_pos) {
-				for (unsigned j = 0; j < n; j++)
-					ptot += tfs[s + j];
-				buf_clear(&pblk);
-				rc = post_pos_encode(pos + at, tfs + s, n,
-						     &pblk);
-				if (!rc)
-					rc = ix_put(t, IX_POS, key, tkl + 5,
-						    pblk.data, pblk.len, 0);
-				if (rc)
-					goto out;
-				at += ptot;
-			}
-			nents_arr[i].first = docids[s];
-			nents_arr[i].last = docids[s + n - 1];
-			nents_arr[i].n = n;
-			post_pairs_compute(tfs + s, plen + s, n,
-					   &nents_arr[i]);
+		buf_clear(&blk);
+		buf_clear(&pblk);
+		rc = post_encode_blocks(docids, tfs, plen, has_pos ? pos : NULL,
+					nd, &blk, boff, &pblk, poff,
+					nents_arr);
+		/* One block goes inline in the record, more under keys of
+		 * their own. */
+		for (size_t i = 0; !rc && nb > 1 && i < nb; i++) {
+			u32be_put(key + tkl + 1, docids[i * POST_BLOCK_MAX]);
+			rc = ix_put(t, IX_POST, key, tkl + 5, blk.data + boff[i],
+				    boff[i + 1] - boff[i], 0);
+			if (!rc && has_pos)
+				rc = ix_put(t, IX_POS, key, tkl + 5,
+					    pblk.data + poff[i],
+					    poff[i + 1] - poff[i], 0);
 		}
+		if (rc)
+			goto out;
 		buf_clear(&rec);
 		if (nb == 1)
 			rc = post_term_encode_inline((uint32_t)nd,
@@ -722,6 +693,8 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 out:
 	free(ents);
 	free(nents_arr);
+	free(boff);
+	free(poff);
 	free(docids);
 	free(tfs);
 	free(plen);
