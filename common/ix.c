@@ -84,14 +84,6 @@ const char *ix_lang(const ix *x) { return x->lang; }
 const char *ix_path(const ix *x) { return x->path; }
 ix *ix_txn_ix(ix_txn *t) { return t->x; }
 
-static uint64_t le64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static void le64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -560,18 +552,18 @@ void ix_cur_close(ix_cur *c)
 
 int ix_stats_get(ix_txn *t, ix_stats *st)
 {
-	const uint8_t *v;
-	size_t n;
+	const uint8_t *v = NULL;
+	size_t n = 0;
 	int rc = ix_get(t, IX_META, "stats", 5, &v, &n);
 
 	if (rc)
 		return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
 	if (n != 28)
 		return LEDE_ECORRUPT;
-	st->ndocs = le64_get(v);
-	st->sumlen = le64_get(v + 8);
+	st->ndocs = le64_load(v);
+	st->sumlen = le64_load(v + 8);
 	st->next_docid = le32_get(v + 16);
-	st->sumtlen = le64_get(v + 20);
+	st->sumtlen = le64_load(v + 20);
 	if (st->next_docid == 0 || st->ndocs >= st->next_docid)
 		return LEDE_ECORRUPT;
 	return 0;
@@ -609,7 +601,7 @@ int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
 	if (len < 10 || p[0] != IX_DOC_VERSION)
 		return LEDE_ECORRUPT;
 	d->docid = docid;
-	d->hash = le64_get(p + 2);
+	d->hash = le64_load(p + 2);
 	p += 10;
 	if (varint_get(&p, end, &date) || date > 99991231 ||
 	    varint_get32(&p, end, &d->len) ||
