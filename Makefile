@@ -92,6 +92,11 @@ bench: all
 	  sh bench/compare_index.sh $(BENCH_WORK)/corpora/syn1m.jsonl sqlite_fts5 lucene; \
 	else echo "peers not built: bash ../shared/bench/build.sh for the side-by-side table"; fi
 
+# Ranking quality on cranfield and cisi next to the peers' figures;
+# EVAL_OPTS passes search options (--k1 1.0 --b 0.5 ...).
+eval: all
+	sh bench/eval.sh $(EVAL_OPTS)
+
 clean:
 	rm -rf build lede
 

@@ -3,8 +3,11 @@
  *
  *   lede index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--watch] PATH...
  *   lede rm [-i DIR] ID...
- *   lede search [-i DIR] [-n N] [--offset N] QUERY...
+ *   lede search [-i DIR] [-n N] [--offset N] [--json] [--explain] [--count]
+ *               [--from D] [--to D] [--sort S] [--k1 X] [--b X]
+ *               [--title-weight X] QUERY...
  *   lede search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]
+ *               [--syntax]
  *   lede stats [-i DIR]
  *   lede check [-i DIR]
  *   lede compact [-i DIR]
@@ -28,6 +31,7 @@
 #include "indexer/bld.h"
 #include "indexer/maint.h"
 #include "indexer/reader.h"
+#include "searcher/render.h"
 #include "searcher/search.h"
 
 #define DEFAULT_INDEX "lede.db"
@@ -70,9 +74,13 @@ static void usage(FILE *f)
 "        add new, replace changed, skip unchanged articles from files,\n"
 "        folders (.txt .html .htm .md .jsonl) or - (JSONL on stdin)\n"
 "  rm [-i DIR] ID...           delete documents by external id\n"
-"  search [-i DIR] [-n N] [--offset N] QUERY...\n"
+"  search [-i DIR] [-n N] [--offset N] [--json] [--explain] [--count]\n"
+"         [--from D] [--to D] [--sort date|relevance]\n"
+"         [--k1 X] [--b X] [--title-weight X] QUERY...\n"
+"        ranked search; QUERY: words, +must -not AND OR NOT ( )\n"
+"        \"a phrase\" title:word word* from:2019 to:2020-06 sort:date\n"
 "  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
-"                              TREC run for qid<TAB>query lines\n"
+"         [--syntax]           TREC run for qid<TAB>query lines\n"
 "  stats [-i DIR]              documents, terms, postings, bytes per table\n"
 "  check [-i DIR]              verify every block and record\n"
 "  compact [-i DIR]            merge small blocks, drop deleted postings\n"
@@ -89,6 +97,13 @@ typedef struct opts {
 	size_t n, offset;
 	int n_set;
 	const char *batch, *run_tag, *latency;
+	int json, explain, count, syntax, exhaustive;
+	int rm3;
+	size_t fb_docs, fb_terms;
+	double fb_orig;           /* < 0 unset */
+	int sort;                 /* -1 unset */
+	int32_t from, to;
+	double k1, b, title_w;    /* < 0 unset */
 	char **args;
 	int nargs;
 } opts;
@@ -106,7 +121,7 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static int parse_opts(int argc, char **argv, opts *o)
+static int parse_opts(int argc, char **argv, int lenient, opts *o)
 {
 	int i;
 
@@ -114,6 +129,9 @@ static int parse_opts(int argc, char **argv, opts *o)
 	o->mem_mb = DEFAULT_MEM_MB;
 	o->n = 10;
 	o->run_tag = "lede";
+	o->sort = -1;
+	o->k1 = o->b = o->title_w = -1;
+	o->fb_orig = -1;
 	o->args = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->args)
 		return -1;
@@ -170,7 +188,74 @@ static int parse_opts(int argc, char **argv, opts *o)
 		} else if (strcmp(a, "--latency") == 0) {
 			NEED_VAL();
 			o->latency = val;
-		} else if (a[0] == '-' && a[1] != 0) {
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+		} else if (strcmp(a, "--explain") == 0) {
+			o->explain = 1;
+		} else if (strcmp(a, "--count") == 0) {
+			o->count = 1;
+		} else if (strcmp(a, "--syntax") == 0) {
+			o->syntax = 1;
+		} else if (strcmp(a, "--exhaustive") == 0) {
+			o->exhaustive = 1;
+		} else if (strcmp(a, "--rm3") == 0) {
+			o->rm3 = 1;
+		} else if (strcmp(a, "--fb-docs") == 0 ||
+			   strcmp(a, "--fb-terms") == 0) {
+			size_t *dst = a[5] == 'd' ? &o->fb_docs : &o->fb_terms;
+			NEED_VAL();
+			if (parse_size(val, dst) || *dst < 1 || *dst > 100) {
+				lede_err("%s wants a number 1..100", a);
+				return -1;
+			}
+			o->rm3 = 1;
+		} else if (strcmp(a, "--fb-orig") == 0) {
+			char *end;
+			NEED_VAL();
+			errno = 0;
+			o->fb_orig = strtod(val, &end);
+			if (errno || end == val || *end ||
+			    !(o->fb_orig >= 0 && o->fb_orig <= 1)) {
+				lede_err("--fb-orig wants a number 0..1");
+				return -1;
+			}
+			o->rm3 = 1;
+		} else if (strcmp(a, "--sort") == 0) {
+			NEED_VAL();
+			if (strcmp(val, "date") == 0)
+				o->sort = Q_SORT_DATE;
+			else if (strcmp(val, "relevance") == 0)
+				o->sort = Q_SORT_RELEVANCE;
+			else {
+				lede_err("--sort wants date or relevance");
+				return -1;
+			}
+		} else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+			int end = a[2] == 't';
+			NEED_VAL();
+			if (q_date(val, strlen(val), end,
+				   end ? &o->to : &o->from)) {
+				lede_err("%s wants YYYY, YYYY-MM or YYYY-MM-DD",
+					 a);
+				return -1;
+			}
+		} else if (strcmp(a, "--k1") == 0 || strcmp(a, "--b") == 0 ||
+			   strcmp(a, "--title-weight") == 0) {
+			double *dst = a[2] == 'k' ? &o->k1 : a[2] == 'b' ?
+				&o->b : &o->title_w;
+			char *end;
+			NEED_VAL();
+			errno = 0;
+			*dst = strtod(val, &end);
+			if (errno || end == val || *end || !(*dst >= 0) ||
+			    *dst > 100 || (dst == &o->b && *dst > 1)) {
+				lede_err("%s wants a number (k1 and the title "
+					 "weight 0..100, b 0..1)", a);
+				return -1;
+			}
+		} else if (a[0] == '-' && a[1] != 0 && !(lenient &&
+			   a[1] != '-')) {
+			/* search reads "-word" as an excluded word */
 			lede_err("unknown option '%s'", a);
 			return -1;
 		} else {
@@ -192,6 +277,42 @@ static void open_fail(const char *dir, int rc)
 }
 
 /* ---- index ---- */
+
+/* `lede index --k1 X --b Y --title-weight Z`: the index's own ranking
+ * defaults (meta "bm25"), over what it had. */
+static int save_bm25(ix *x, const opts *o)
+{
+	ix_txn *t = NULL;
+	srch_opts so;
+	char v[96];
+	int rc, n;
+
+	rc = ix_begin(x, 1, &t);
+	if (!rc) {
+		srch_opts_init(&so);
+		rc = srch_opts_from_index(t, &so);
+	}
+	if (!rc) {
+		if (o->k1 >= 0)
+			so.k1 = o->k1;
+		if (o->b >= 0)
+			so.b = o->b;
+		if (o->title_w >= 0)
+			so.title_w = o->title_w;
+		n = snprintf(v, sizeof(v), "%.6g %.6g %.6g", so.k1, so.b,
+			     so.title_w);
+		rc = ix_put(t, IX_META, "bm25", 4, v, (size_t)n, 0);
+	}
+	if (!rc) {
+		rc = ix_commit(t);
+		t = NULL;
+	}
+	ix_abort(t);
+	if (rc)
+		lede_err("cannot store the ranking settings: %s",
+			 lede_strerror(rc));
+	return rc;
+}
 
 typedef struct ictx {
 	bld *b;
@@ -360,6 +481,11 @@ static int cmd_index(opts *o)
 	}
 	if (ix_lock_writer(x)) {
 		lede_err("cannot index into '%s': %s", dir, ix_errmsg(x));
+		ix_close(x);
+		return 1;
+	}
+	if ((o->k1 >= 0 || o->b >= 0 || o->title_w >= 0) &&
+	    save_bm25(x, o)) {
 		ix_close(x);
 		return 1;
 	}
@@ -607,13 +733,34 @@ static int cmd_rm(opts *o)
 
 /* ---- search ---- */
 
-static void fmt_date(int32_t d, char *out, size_t n)
+/* Options of a search from the command line over the index's own
+ * BM25 settings. */
+static int search_opts(ix_txn *t, const opts *o, srch_opts *so)
 {
-	if (d <= 0)
-		snprintf(out, n, "%-10s", "-");
-	else
-		snprintf(out, n, "%04d-%02d-%02d", d / 10000, d / 100 % 100,
-			 d % 100);
+	int rc;
+
+	srch_opts_init(so);
+	rc = srch_opts_from_index(t, so);
+	if (rc)
+		return rc;
+	if (o->k1 >= 0)
+		so->k1 = o->k1;
+	if (o->b >= 0)
+		so->b = o->b;
+	if (o->title_w >= 0)
+		so->title_w = o->title_w;
+	so->k = o->n;
+	so->offset = o->offset;
+	so->sort = o->sort;
+	so->from = o->from;
+	so->to = o->to;
+	so->exhaustive = o->exhaustive;
+	if (o->rm3) {
+		so->fb_docs = o->fb_docs ? (int)o->fb_docs : SRCH_FB_DOCS;
+		so->fb_terms = o->fb_terms ? (int)o->fb_terms : SRCH_FB_TERMS;
+		so->fb_orig = o->fb_orig >= 0 ? o->fb_orig : SRCH_FB_ORIG;
+	}
+	return 0;
 }
 
 static int run_batch(ix_txn *t, ana *a, opts *o)
@@ -639,8 +786,17 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 			return 2;
 		}
 	}
-	srch_opts_init(&so);
+	rc = search_opts(t, o, &so);
+	if (rc) {
+		lede_err("cannot read the index settings: %s",
+			 lede_strerror(rc));
+		fclose(in);
+		if (lat)
+			fclose(lat);
+		return 2;
+	}
 	so.k = o->n_set ? o->n : 1000;
+	so.mode = o->syntax ? Q_SYNTAX : Q_PLAIN;
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *tab, *q;
 		srch_result r;
@@ -694,6 +850,83 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	return 0;
 }
 
+/* One field of an article on the terminal: control bytes dropped so
+ * that an article cannot move the cursor or recolour the screen. */
+static void put_clean(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\n' || c == '\t' || c == '\r')
+			fputc(' ', f);
+		else if (c >= 0x20 && c != 0x7f)
+			fputc(c, f);
+	}
+}
+
+static int print_hits(ix_txn *t, ana *a, const opts *o, const srch_opts *so,
+		      const char *q, size_t qlen, const srch_result *r)
+{
+	int tty = isatty(STDOUT_FILENO);
+	buf body, out;
+	int rc = 0;
+
+	buf_init_limit(&body, (size_t)1 << 30);
+	buf_init(&out);
+	for (size_t i = 0; i < r->n; i++) {
+		ix_doc d;
+		char date[11];
+		snip sn;
+
+		rc = ix_doc_get(t, r->hits[i].docid, &d);
+		if (rc)
+			break;
+		rnd_date(d.date, date);
+		printf("%3zu. %-10s  ", o->offset + i + 1, date[0] ? date :
+		       "-");
+		if (tty)
+			fputs("\033[1m", stdout);
+		put_clean(stdout, d.title, d.title_len);
+		if (tty)
+			fputs("\033[0m", stdout);
+		fputs("  [", stdout);
+		put_clean(stdout, d.id, d.id_len);
+		printf("]  %.3f\n", r->hits[i].score);
+		rc = rnd_snippet(t, a, r, r->hits[i].docid, &body, &sn);
+		if (rc)
+			break;
+		buf_clear(&out);
+		if (tty)
+			rc = snip_ansi(sn.text, sn.len, sn.marks, sn.nmarks,
+				       &out);
+		else
+			rc = snip_ansi(sn.text, sn.len, NULL, 0, &out);
+		snip_free(&sn);
+		if (rc)
+			break;
+		if (out.len)
+			printf("     %.*s\n", (int)out.len, out.data);
+		if (o->explain) {
+			srch_part parts[SRCH_MAX_PARTS];
+			size_t np = 0;
+
+			rc = srch_explain(t, a, q, qlen, so,
+					  r->hits[i].docid, parts,
+					  SRCH_MAX_PARTS, &np);
+			if (rc)
+				break;
+			for (size_t j = 0; j < np; j++)
+				printf("       %-24.96s tf %-4g idf*boost "
+				       "%.3f  len %-5g -> %.3f\n",
+				       parts[j].what, parts[j].tf,
+				       parts[j].idf, parts[j].len,
+				       parts[j].score);
+		}
+	}
+	buf_release(&body);
+	buf_release(&out);
+	return rc;
+}
+
 static int cmd_search(opts *o)
 {
 	const char *dir = index_dir(o->index);
@@ -702,10 +935,12 @@ static int cmd_search(opts *o)
 	ana *a = NULL;
 	srch_opts so;
 	srch_result r;
+	cJSON *js = NULL;
 	buf q;
-	double t0;
-	int rc, status = 1;
+	double t0, ms;
+	int rc, status = 2;
 
+	memset(&r, 0, sizeof(r));
 	if (!o->batch && o->nargs == 0) {
 		lede_err("search: give a query");
 		return 2;
@@ -721,7 +956,6 @@ static int cmd_search(opts *o)
 		rc = ix_begin(x, 0, &t);
 	if (rc) {
 		lede_err("cannot read index '%s': %s", dir, lede_strerror(rc));
-		status = 2;
 		goto out;
 	}
 	if (o->batch) {
@@ -732,44 +966,63 @@ static int cmd_search(opts *o)
 		if ((i && buf_addc(&q, ' ')) || buf_adds(&q, o->args[i])) {
 			lede_err("query too long (the cap is %d bytes)",
 				 SRCH_MAX_QUERY_BYTES);
-			status = 2;
 			goto out;
 		}
 	}
-	srch_opts_init(&so);
-	so.k = o->n;
-	so.offset = o->offset;
+	rc = search_opts(t, o, &so);
+	if (rc) {
+		lede_err("cannot read the index settings: %s",
+			 lede_strerror(rc));
+		goto out;
+	}
+	so.count = 1;
+	if (o->count)
+		so.k = 0;
 	t0 = now_s();
 	rc = srch_run(t, a, (const char *)q.data, q.len, &so, &r);
+	ms = (now_s() - t0) * 1e3;
 	if (rc == LEDE_ETOOBIG) {
 		lede_err("query too long: the caps are %d bytes and %d "
-			 "distinct words", SRCH_MAX_QUERY_BYTES,
-			 SRCH_MAX_TERMS);
-		status = 2;
+			 "words", SRCH_MAX_QUERY_BYTES, SRCH_MAX_TERMS);
 		goto out;
 	}
 	if (rc) {
 		lede_err("search failed: %s", lede_strerror(rc));
-		status = 2;
 		goto out;
 	}
-	for (size_t i = 0; i < r.n; i++) {
-		ix_doc d;
-		char date[16];
-
-		if (ix_doc_get(t, r.hits[i].docid, &d))
-			continue;
-		fmt_date(d.date, date, sizeof(date));
-		printf("%3zu. %s  %.*s  [%.*s]  %.3f\n", o->offset + i + 1,
-		       date, (int)d.title_len, d.title, (int)d.id_len, d.id,
-		       r.hits[i].score);
+	if (o->count) {
+		printf("%llu\n", (unsigned long long)r.total);
+		status = r.total ? 0 : 1;
+		goto out;
 	}
-	fprintf(stderr, "%llu result%s (%.1f ms)\n",
-		(unsigned long long)r.total, r.total == 1 ? "" : "s",
-		(now_s() - t0) * 1e3);
+	if (o->json) {
+		char *txt;
+
+		rc = rnd_json(t, a, (const char *)q.data, q.len, &so, &r, ms,
+			      o->explain, &js);
+		txt = rc ? NULL : cJSON_PrintUnformatted(js);
+		if (!txt) {
+			lede_err("search failed: %s", lede_strerror(rc ? rc :
+				 LEDE_ENOMEM));
+			goto out;
+		}
+		puts(txt);
+		free(txt);
+	} else {
+		rc = print_hits(t, a, o, &so, (const char *)q.data, q.len,
+				&r);
+		if (rc) {
+			lede_err("search failed: %s", lede_strerror(rc));
+			goto out;
+		}
+		fprintf(stderr, "%llu result%s (%.1f ms)%s\n",
+			(unsigned long long)r.total, r.total == 1 ? "" : "s",
+			ms, r.n || !r.total ? "" : ": none on this page");
+	}
 	status = r.n ? 0 : 1;
-	srch_result_release(&r);
 out:
+	cJSON_Delete(js);
+	srch_result_release(&r);
 	buf_release(&q);
 	ix_abort(t);
 	ana_free(a);
@@ -876,7 +1129,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (parse_opts(argc - 2, argv + 2, &o)) {
+	if (parse_opts(argc - 2, argv + 2, !strcmp(cmd, "search"), &o)) {
 		free(o.args);
 		return 2;
 	}

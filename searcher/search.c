@@ -1,107 +1,927 @@
 /*
- * search.c - exhaustive BM25 over plain terms (see search.h).
+ * search.c - the search core of search.h: query tree -> evaluation tree
+ * of postings cursors -> top k.
  *
- * Owns nothing beyond one query: the term list, a dense score array over
- * docids (4 bytes a document), and the hit list handed to the caller.
+ * Owns, for one query: a cursor per leaf term (its decoded directory, the
+ * current block decoded, positions of the current block when a phrase
+ * asks), the evaluation nodes, a one-chunk cache of the length table and
+ * the hit heap handed to the caller. Everything lives until the search
+ * returns; nothing is shared between searches, so searches of different
+ * threads only share the LMDB read transaction's map.
+ *
+ * Invariants: docids only grow along a cursor (document at a time); a
+ * node's doc is 0 before its first move, DOC_END after its last match;
+ * score bounds are never below a real score (each block's bound comes
+ * from the competitive (tf, len) pairs the directory keeps, post.h).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../common/post.h"
 #include "search.h"
 
-typedef struct qterm {
-	char key[IX_TERMKEY_MAX];
-	size_t len;
-	uint32_t qtf;
-} qterm;
+#define DOC_END UINT32_MAX
+/* Clauses of the root run_top handles: the plain-words cap plus what
+ * feedback adds (at most 100 words). */
+#define ROOT_MAX 512
+/* Bounds are compared with a little slack so that rounding in a bound
+ * never prunes a document whose exact score ties the threshold. */
+#define UB_SLACK (1 + 1e-9)
 
-typedef struct qctx {
-	qterm terms[SRCH_MAX_TERMS];
-	size_t n;
-	int over;
-} qctx;
+/* ---- shared state of one search ------------------------------------- */
 
-void srch_opts_init(srch_opts *o)
+typedef struct sctx {
+	ix_txn *t;
+	ana *a;
+	const srch_opts *o;
+	double N, avgdl;
+	/* length table: one chunk cached (docids ascend) */
+	uint32_t chunk;
+	const uint16_t *lens;
+	uint16_t scratch[IX_LEN_CHUNK];
+	/* the current candidate's length norm */
+	uint32_t kdoc;
+	double K;            /* k1 * (1 - b + b * len / avgdl) */
+	double kbase, kslope;/* K = kbase + kslope * len */
+	double dl;
+	uint64_t postings, blocks, candidates;
+	/* explain */
+	srch_part *parts;
+	size_t nparts, cap_parts;
+} sctx;
+
+static int len_get(sctx *s, uint32_t d, uint32_t *dl)
 {
-	o->k = 10;
-	o->offset = 0;
-	o->k1 = 1.2;    /* BM25 "k1", Lucene's default */
-	o->b = 0.75;    /* BM25 "b", Lucene's default */
-}
-
-void srch_result_release(srch_result *r)
-{
-	free(r->hits);
-	memset(r, 0, sizeof(*r));
-}
-
-static int on_qtoken(void *ctx, const char *st, size_t len,
-		     const tok_token *t)
-{
-	qctx *q = ctx;
-
-	(void)t;
-	if (len >= IX_TERMKEY_MAX)
-		return 0;
-	for (size_t i = 0; i < q->n; i++) {
-		if (q->terms[i].len == len &&
-		    memcmp(q->terms[i].key, st, len) == 0) {
-			q->terms[i].qtf++;
-			return 0;
-		}
+	if (d / IX_LEN_CHUNK != s->chunk || !s->lens) {
+		int rc = ix_lens_chunk(s->t, d / IX_LEN_CHUNK, &s->lens,
+				       s->scratch);
+		if (rc)
+			return rc;
+		s->chunk = d / IX_LEN_CHUNK;
 	}
-	if (q->n == SRCH_MAX_TERMS) {
-		q->over = 1;
-		return LEDE_ETOOBIG;
-	}
-	memcpy(q->terms[q->n].key, st, len);
-	q->terms[q->n].len = len;
-	q->terms[q->n].qtf = 1;
-	q->n++;
+	*dl = s->lens[d % IX_LEN_CHUNK];
 	return 0;
 }
 
-static int hit_better(const srch_hit *a, const srch_hit *b)
+/* Prepare the length norm of document d; *live 0 for a tombstone. */
+static int doc_norm(sctx *s, uint32_t d, int *live)
 {
-	if (a->score != b->score)
-		return a->score > b->score;
-	return a->docid < b->docid;
+	uint32_t dl;
+	int rc;
+
+	if (s->kdoc == d) {
+		*live = s->dl > 0;
+		return 0;
+	}
+	rc = len_get(s, d, &dl);
+	if (rc)
+		return rc;
+	s->kdoc = d;
+	s->dl = dl;
+	s->K = s->kbase + s->kslope * dl;
+	*live = dl > 0;
+	return 0;
 }
 
-static int cmp_hit(const void *a, const void *b)
+static double idf_of(const sctx *s, uint32_t df)
 {
-	const srch_hit *x = a, *y = b;
-
-	if (hit_better(x, y))
-		return -1;
-	return hit_better(y, x) ? 1 : 0;
+	return log(1.0 + (s->N - df + 0.5) / (df + 0.5));
 }
 
-/* Min-heap of the best m hits: heap[0] is the worst kept. */
-static void heap_push(srch_hit *h, size_t *n, size_t m, srch_hit v)
+/* ---- a term's postings cursor ---------------------------------------- */
+
+typedef struct tcur {
+	char key[IX_TERMKEY_MAX];
+	size_t klen;
+	int title;                 /* title field: no length norm */
+	uint32_t df;
+	post_dirent *ents;
+	size_t nents;
+	post_inline il;
+	ix_blocks *bk;
+	size_t bk_at;              /* block the LMDB cursor is on, +1 */
+	size_t bi;                 /* current block */
+	int loaded;
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	unsigned n, i;
+	uint32_t doc;
+	size_t sbi;                /* shallow block (bounds only) */
+	double w;                  /* boost * idf * (k1 + 1) */
+	double *bub;               /* per-block score bound */
+	double ub;                 /* max of bub */
+	/* positions of the current block, when a phrase asks */
+	uint32_t *pos;
+	size_t pcap;
+	size_t pos_bi;             /* block they belong to, +1 */
+	uint32_t pstart[POST_BLOCK_MAX + 1];
+} tcur;
+
+static void tc_free(tcur *c)
+{
+	if (!c)
+		return;
+	ix_blocks_close(c->bk);
+	free(c->ents);
+	free(c->bub);
+	free(c->pos);
+	free(c);
+}
+
+/* Open the cursor of termkey key; *out NULL when the index lacks it. */
+static int tc_open(sctx *s, const char *key, size_t klen, double boost,
+		   tcur **out)
+{
+	const uint8_t *rp;
+	size_t rl;
+	tcur *c;
+	double k1 = s->o->k1, b = s->o->b;
+	int rc;
+
+	*out = NULL;
+	if (klen == 0 || klen > IX_TERMKEY_MAX)
+		return 0;
+	rc = ix_term_get(s->t, key, klen, &rp, &rl);
+	if (rc == LEDE_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return LEDE_ENOMEM;
+	memcpy(c->key, key, klen);
+	c->klen = klen;
+	c->title = key[0] == IX_TITLE_MARK;
+	rc = post_term_decode_ex(rp, rl, &c->df, &c->ents, &c->nents,
+				 &c->il);
+	if (rc)
+		goto fail;
+	if (c->df == 0 || c->nents == 0) {
+		tc_free(c);
+		return 0;
+	}
+	c->bub = malloc(c->nents * sizeof(*c->bub));
+	if (!c->bub) {
+		rc = LEDE_ENOMEM;
+		goto fail;
+	}
+	c->w = boost * idf_of(s, c->df) * (k1 + 1);
+	for (size_t i = 0; i < c->nents; i++) {
+		double f = post_dirent_bound(&c->ents[i], k1,
+					     c->title ? 0 : b, s->avgdl);
+		c->bub[i] = c->w * f * UB_SLACK;
+		if (c->bub[i] > c->ub)
+			c->ub = c->bub[i];
+	}
+	*out = c;
+	return 0;
+fail:
+	tc_free(c);
+	return rc;
+}
+
+static int tc_load(sctx *s, tcur *c, size_t bi)
+{
+	const post_dirent *e = &c->ents[bi];
+	const uint8_t *bp;
+	size_t bl;
+	uint32_t first;
+	unsigned n;
+	int rc;
+
+	if (c->il.blk) {
+		if (bi != 0)
+			return LEDE_ECORRUPT;
+		bp = c->il.blk;
+		bl = c->il.blen;
+		first = e->first;
+	} else {
+		if (!c->bk) {
+			rc = ix_blocks_open(s->t, c->key, c->klen, &c->bk);
+			if (rc)
+				return rc;
+		}
+		/* The next block is one MDB_NEXT away; others a seek. */
+		rc = ix_blocks_next(c->bk, c->bk_at == bi && bi ? 0 :
+				    e->first, &first, &bp, &bl);
+		if (rc > 0)
+			return LEDE_ECORRUPT;   /* directory names a block */
+		if (rc)
+			return rc;
+		c->bk_at = bi + 1;
+		if (first != e->first)
+			return LEDE_ECORRUPT;
+	}
+	rc = post_block_decode(bp, bl, first, c->docids, c->tfs, &n);
+	if (rc)
+		return rc;
+	if (n != e->n || c->docids[n - 1] != e->last)
+		return LEDE_ECORRUPT;
+	c->n = n;
+	c->i = 0;
+	c->bi = bi;
+	c->loaded = 1;
+	s->postings += n;
+	s->blocks++;
+	return 0;
+}
+
+/* First block at or after from whose last docid is >= target. */
+static size_t tc_find(const tcur *c, size_t from, uint32_t target)
+{
+	size_t lo = from, step = 1, hi;
+
+	if (lo >= c->nents || c->ents[lo].last >= target)
+		return lo;
+	/* gallop, then binary search: long jumps cost O(log distance) */
+	while (lo + step < c->nents && c->ents[lo + step].last < target) {
+		lo += step;
+		step <<= 1;
+	}
+	hi = lo + step < c->nents ? lo + step : c->nents;
+	lo++;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->ents[mid].last < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Move to the first posting with docid >= target. */
+static int tc_advance(sctx *s, tcur *c, uint32_t target)
+{
+	size_t b;
+	int rc;
+
+	if (c->doc >= target)
+		return 0;
+	if (!c->loaded || c->docids[c->n - 1] < target) {
+		b = tc_find(c, c->loaded ? c->bi + 1 : c->bi, target);
+		if (b >= c->nents) {
+			c->doc = DOC_END;
+			return 0;
+		}
+		rc = tc_load(s, c, b);
+		if (rc)
+			return rc;
+	}
+	while (c->docids[c->i] < target)
+		c->i++;
+	c->doc = c->docids[c->i];
+	return 0;
+}
+
+/* Score bound of the block holding target (0 past the end); *last gets
+ * its last docid. Does not decode. */
+static double tc_block_ub(tcur *c, uint32_t target, uint32_t *last)
+{
+	c->sbi = tc_find(c, c->sbi, target);
+	if (c->sbi >= c->nents) {
+		*last = DOC_END;
+		return 0;
+	}
+	if (target < c->ents[c->sbi].first) {
+		/* in the gap before the block: the term is absent there */
+		*last = c->ents[c->sbi].first - 1;
+		return 0;
+	}
+	*last = c->ents[c->sbi].last;
+	return c->bub[c->sbi];
+}
+
+static double tc_score(const sctx *s, const tcur *c)
+{
+	double tf = c->tfs[c->i];
+
+	if (c->title)
+		return c->w * tf / (tf + s->o->k1);
+	return c->w * tf / (tf + s->K);
+}
+
+/* Positions of the current document (c->doc must be a posting). */
+static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
+{
+	if (c->pos_bi != c->bi + 1) {
+		const uint8_t *pp;
+		size_t pl, tot = 0;
+		int rc;
+
+		for (unsigned j = 0; j < c->n; j++) {
+			c->pstart[j] = (uint32_t)tot;
+			tot += c->tfs[j];
+		}
+		c->pstart[c->n] = (uint32_t)tot;
+		if (tot > c->pcap) {
+			uint32_t *np = realloc(c->pos, tot * sizeof(*np));
+			if (!np)
+				return LEDE_ENOMEM;
+			c->pos = np;
+			c->pcap = tot;
+		}
+		if (c->il.blk) {
+			pp = c->il.pos;
+			pl = c->il.plen;
+		} else {
+			rc = ix_pos_get(s->t, c->key, c->klen,
+					c->ents[c->bi].first, &pp, &pl);
+			if (rc == LEDE_ENOTFOUND)
+				return LEDE_ECORRUPT;
+			if (rc)
+				return rc;
+		}
+		if (!pp || pl == 0)
+			return LEDE_ECORRUPT;
+		rc = post_pos_decode(pp, pl, c->tfs, c->n, c->pos, c->pcap);
+		if (rc)
+			return rc;
+		c->pos_bi = c->bi + 1;
+	}
+	*p = c->pos + c->pstart[c->i];
+	*n = c->tfs[c->i];
+	return 0;
+}
+
+/* ---- evaluation nodes ------------------------------------------------ */
+
+enum { N_TERM, N_PHRASE, N_TPHRASE, N_BOOL, N_NONE };
+
+typedef struct node node;
+struct node {
+	int kind, occur;
+	size_t at;         /* index among its parent's kids */
+	uint32_t doc;
+	double ub;
+	char what[96];
+	/* N_TERM: c (main or title field), tb (the title booster of a
+	 * main-field term, may be NULL) */
+	tcur *c, *tb;
+	double tbw;
+	/* N_PHRASE / N_TPHRASE */
+	tcur **pc;
+	uint32_t *rel;
+	char **stems;
+	size_t np;
+	double pw;         /* boost * sum idf * (k1 + 1) */
+	uint32_t pf;       /* phrase frequency at doc */
+	/* N_BOOL */
+	node **kids;
+	size_t nkids, nmust;
+};
+
+static void node_free(node *n)
+{
+	if (!n)
+		return;
+	tc_free(n->c);
+	tc_free(n->tb);
+	for (size_t i = 0; i < n->np; i++) {
+		if (n->pc)
+			tc_free(n->pc[i]);
+		if (n->stems)
+			free(n->stems[i]);
+	}
+	free(n->pc);
+	free(n->rel);
+	free(n->stems);
+	for (size_t i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	free(n);
+}
+
+static int node_next(sctx *s, node *n, uint32_t target);
+static int node_score(sctx *s, node *n, uint32_t d, double *sc);
+
+/* Count the occurrences of the phrase in the current document. */
+static int phrase_freq(sctx *s, node *n, uint32_t *pf)
+{
+	const uint32_t *p[Q_MAX_TERMS];
+	uint32_t np[Q_MAX_TERMS], at[Q_MAX_TERMS] = { 0 }, cnt = 0;
+	int rc;
+
+	for (size_t j = 0; j < n->np; j++) {
+		rc = tc_positions(s, n->pc[j], &p[j], &np[j]);
+		if (rc)
+			return rc;
+	}
+	for (uint32_t i = 0; i < np[0]; i++) {
+		uint64_t base = p[0][i];
+		size_t j;
+
+		for (j = 1; j < n->np; j++) {
+			uint64_t want = base + n->rel[j];
+			while (at[j] < np[j] && p[j][at[j]] < want)
+				at[j]++;
+			if (at[j] == np[j]) {
+				*pf = cnt;
+				return 0;
+			}
+			if (p[j][at[j]] != want)
+				break;
+		}
+		if (j == n->np)
+			cnt++;
+	}
+	*pf = cnt;
+	return 0;
+}
+
+/* Occurrences of one word a headline may hold that a title phrase
+ * looks at; more are ignored. */
+#define TPOS_MAX 64
+
+typedef struct tmatch {
+	char **stems;
+	size_t np;
+	const uint32_t *rel;
+	uint32_t *pos[Q_MAX_TERMS];
+	uint32_t cnt[Q_MAX_TERMS];
+	int over;
+} tmatch;
+
+static int on_title_tok(void *ctx, const char *st, size_t len,
+			const tok_token *t)
+{
+	tmatch *m = ctx;
+
+	for (size_t j = 0; j < m->np; j++) {
+		if (strlen(m->stems[j]) == len &&
+		    memcmp(m->stems[j], st, len) == 0) {
+			if (m->cnt[j] < TPOS_MAX)
+				m->pos[j][m->cnt[j]++] = t->pos;
+			else
+				m->over = 1;
+		}
+	}
+	return 0;
+}
+
+/* Title phrases: the title field keeps no positions, so the stored
+ * headline is analysed again (short, and only for candidates). */
+static int title_phrase_freq(sctx *s, node *n, uint32_t d, uint32_t *pf)
+{
+	ix_doc doc;
+	tmatch m;
+	uint32_t pbuf[Q_MAX_TERMS][TPOS_MAX];
+	uint32_t cnt = 0;
+	int rc;
+
+	*pf = 0;
+	memset(&m, 0, sizeof(m));
+	m.stems = n->stems;
+	m.np = n->np;
+	m.rel = n->rel;
+	for (size_t j = 0; j < n->np; j++)
+		m.pos[j] = pbuf[j];
+	rc = ix_doc_get(s->t, d, &doc);
+	if (rc == LEDE_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	rc = ana_text(s->a, doc.title, doc.title_len, 0, on_title_tok, &m,
+		      NULL);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < m.cnt[0]; i++) {
+		size_t j;
+		for (j = 1; j < n->np; j++) {
+			uint32_t want = m.pos[0][i] + n->rel[j], k;
+			for (k = 0; k < m.cnt[j]; k++)
+				if (m.pos[j][k] == want)
+					break;
+			if (k == m.cnt[j])
+				break;
+		}
+		if (j == n->np)
+			cnt++;
+	}
+	*pf = cnt;
+	return 0;
+}
+
+/* Leapfrog cursors cs[0..n) to a common docid >= target. */
+static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
+		      uint32_t *out)
+{
+	uint32_t d = target;
+	int rc;
+
+	for (size_t j = 0; j < n;) {
+		rc = tc_advance(s, cs[j], d);
+		if (rc)
+			return rc;
+		if (cs[j]->doc == DOC_END) {
+			*out = DOC_END;
+			return 0;
+		}
+		if (cs[j]->doc > d) {
+			d = cs[j]->doc;
+			if (j) {
+				j = 0;
+				continue;
+			}
+		}
+		j++;
+	}
+	*out = d;
+	return 0;
+}
+
+static int bool_excluded(sctx *s, node *n, uint32_t d, int *ex)
+{
+	int rc;
+
+	*ex = 0;
+	for (size_t i = 0; i < n->nkids; i++) {
+		node *k = n->kids[i];
+		if (k->occur != Q_MUST_NOT)
+			continue;
+		rc = node_next(s, k, d);
+		if (rc)
+			return rc;
+		if (k->doc == d) {
+			*ex = 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Move n to its first match >= target (n->doc). */
+static int node_next(sctx *s, node *n, uint32_t target)
+{
+	uint32_t d;
+	int rc, ex;
+
+	if (n->doc >= target)
+		return 0;
+	switch (n->kind) {
+	case N_NONE:
+		n->doc = DOC_END;
+		return 0;
+	case N_TERM:
+		rc = tc_advance(s, n->c, target);
+		n->doc = n->c->doc;
+		return rc;
+	case N_PHRASE:
+	case N_TPHRASE:
+		for (;;) {
+			rc = leap_terms(s, n->pc, n->np, target, &d);
+			if (rc)
+				return rc;
+			if (d == DOC_END)
+				break;
+			if (n->kind == N_PHRASE)
+				rc = phrase_freq(s, n, &n->pf);
+			else
+				rc = title_phrase_freq(s, n, d, &n->pf);
+			if (rc)
+				return rc;
+			if (n->pf)
+				break;
+			target = d + 1;
+		}
+		n->doc = d;
+		return 0;
+	case N_BOOL:
+		for (;;) {
+			if (n->nmust) {
+				d = target;
+				for (size_t i = 0; i < n->nkids;) {
+					node *k = n->kids[i];
+					if (k->occur != Q_MUST) {
+						i++;
+						continue;
+					}
+					rc = node_next(s, k, d);
+					if (rc)
+						return rc;
+					if (k->doc == DOC_END) {
+						n->doc = DOC_END;
+						return 0;
+					}
+					if (k->doc > d) {
+						d = k->doc;
+						i = 0;
+						continue;
+					}
+					i++;
+				}
+			} else {
+				d = DOC_END;
+				for (size_t i = 0; i < n->nkids; i++) {
+					node *k = n->kids[i];
+					if (k->occur != Q_SHOULD)
+						continue;
+					rc = node_next(s, k, target);
+					if (rc)
+						return rc;
+					if (k->doc < d)
+						d = k->doc;
+				}
+			}
+			if (d == DOC_END)
+				break;
+			rc = bool_excluded(s, n, d, &ex);
+			if (rc)
+				return rc;
+			if (!ex)
+				break;
+			target = d + 1;
+		}
+		n->doc = d;
+		return 0;
+	}
+	return LEDE_EINVAL;
+}
+
+static void add_part(sctx *s, const char *what, double tf, double idf,
+		     double score)
+{
+	srch_part *p;
+
+	if (!s->parts || s->nparts >= s->cap_parts)
+		return;
+	p = &s->parts[s->nparts++];
+	snprintf(p->what, sizeof(p->what), "%s", what);
+	p->tf = tf;
+	p->idf = idf;
+	p->len = s->dl;
+	p->score = score;
+}
+
+/* Score of n at d; n->doc == d (a match). */
+static int node_score(sctx *s, node *n, uint32_t d, double *sc)
+{
+	double v = 0, x;
+	int rc;
+
+	switch (n->kind) {
+	case N_TERM:
+		v = tc_score(s, n->c);
+		add_part(s, n->what, n->c->tfs[n->c->i],
+			 n->c->w / (s->o->k1 + 1), v);
+		if (n->tb) {
+			rc = tc_advance(s, n->tb, d);
+			if (rc)
+				return rc;
+			if (n->tb->doc == d) {
+				x = n->tbw * tc_score(s, n->tb);
+				v += x;
+				if (s->parts) {
+					char w[96];
+					snprintf(w, sizeof(w), "title:%.80s",
+						 n->what);
+					add_part(s, w, n->tb->tfs[n->tb->i],
+						 n->tbw * n->tb->w /
+						 (s->o->k1 + 1), x);
+				}
+			}
+		}
+		break;
+	case N_PHRASE:
+		v = n->pw * n->pf / (n->pf + s->K);
+		add_part(s, n->what, n->pf, n->pw / (s->o->k1 + 1), v);
+		break;
+	case N_TPHRASE:
+		v = n->pw * n->pf / (n->pf + s->o->k1);
+		add_part(s, n->what, n->pf, n->pw / (s->o->k1 + 1), v);
+		break;
+	case N_BOOL:
+		for (size_t i = 0; i < n->nkids; i++) {
+			node *k = n->kids[i];
+			if (k->occur == Q_MUST_NOT)
+				continue;
+			rc = node_next(s, k, d);
+			if (rc)
+				return rc;
+			if (k->doc != d)
+				continue;
+			rc = node_score(s, k, d, &x);
+			if (rc)
+				return rc;
+			v += x;
+		}
+		break;
+	default:
+		break;
+	}
+	*sc = v;
+	return 0;
+}
+
+/* Bound of n's score for documents from target to *last, as tight as
+ * the block directory allows for single terms (*last = DOC_END for
+ * nodes bounded as a whole). */
+static double node_block_ub(node *n, uint32_t target, uint32_t *last)
+{
+	if (n->kind == N_TERM) {
+		double v = tc_block_ub(n->c, target, last);
+		uint32_t l2;
+
+		if (n->tb) {
+			v += n->tbw * tc_block_ub(n->tb, target, &l2);
+			if (l2 < *last)
+				*last = l2;
+		}
+		return v;
+	}
+	*last = DOC_END;
+	return n->ub;
+}
+
+/* ---- building the evaluation tree ------------------------------------ */
+
+static node *node_new(int kind, int occur)
+{
+	node *n = calloc(1, sizeof(*n));
+
+	if (n) {
+		n->kind = kind;
+		n->occur = occur;
+	}
+	return n;
+}
+
+static int kid_add(node *p, node *k)
+{
+	node **nk = realloc(p->kids, (p->nkids + 1) * sizeof(*nk));
+
+	if (!nk)
+		return LEDE_ENOMEM;
+	p->kids = nk;
+	k->at = p->nkids;
+	p->kids[p->nkids++] = k;
+	if (k->occur == Q_MUST)
+		p->nmust++;
+	return 0;
+}
+
+static int make_key(int field, const char *stem, char *key, size_t *klen)
+{
+	size_t l = strlen(stem), at = 0;
+
+	if (l == 0 || l + 1 > IX_TERMKEY_MAX)
+		return 0;
+	if (field == Q_TITLE)
+		key[at++] = IX_TITLE_MARK;
+	memcpy(key + at, stem, l);
+	*klen = at + l;
+	return 1;
+}
+
+static int term_node(sctx *s, int field, const char *stem, double boost,
+		     int occur, const char *label, node **out)
+{
+	char key[IX_TERMKEY_MAX];
+	size_t kl;
+	node *n;
+	int rc;
+
+	*out = NULL;
+	n = node_new(N_TERM, occur);
+	if (!n)
+		return LEDE_ENOMEM;
+	snprintf(n->what, sizeof(n->what), "%s%s",
+		 field == Q_TITLE ? "title:" : "", label);
+	if (!make_key(field, stem, key, &kl)) {
+		n->kind = N_NONE;
+		*out = n;
+		return 0;
+	}
+	rc = tc_open(s, key, kl, boost, &n->c);
+	if (rc)
+		goto fail;
+	if (!n->c) {
+		n->kind = N_NONE;
+		*out = n;
+		return 0;
+	}
+	n->ub = n->c->ub;
+	if (field == Q_MAIN && s->o->title_w > 0 &&
+	    make_key(Q_TITLE, stem, key, &kl)) {
+		rc = tc_open(s, key, kl, boost, &n->tb);
+		if (rc)
+			goto fail;
+		if (n->tb) {
+			tcur *tb = n->tb;
+
+			/* one idf per word (the main field's), as BM25F */
+			for (size_t i = 0; i < tb->nents; i++)
+				tb->bub[i] *= n->c->w / tb->w;
+			tb->ub *= n->c->w / tb->w;
+			tb->w = n->c->w;
+			n->tbw = s->o->title_w;
+			n->ub += n->tbw * tb->ub;
+		}
+	}
+	*out = n;
+	return 0;
+fail:
+	node_free(n);
+	return rc;
+}
+
+static int phrase_node(sctx *s, const q_node *q, node **out)
+{
+	node *n;
+	double idf = 0;
+	size_t at = 0;
+	int rc = 0;
+
+	*out = NULL;
+	n = node_new(q->field == Q_TITLE ? N_TPHRASE : N_PHRASE, q->occur);
+	if (!n)
+		return LEDE_ENOMEM;
+	at = (size_t)snprintf(n->what, sizeof(n->what), "%s\"",
+			      q->field == Q_TITLE ? "title:" : "");
+	n->pc = calloc(q->nstems, sizeof(*n->pc));
+	n->rel = calloc(q->nstems, sizeof(*n->rel));
+	n->stems = calloc(q->nstems, sizeof(*n->stems));
+	if (!n->pc || !n->rel || !n->stems) {
+		rc = LEDE_ENOMEM;
+		goto fail;
+	}
+	n->np = q->nstems;
+	for (size_t j = 0; j < q->nstems; j++) {
+		char key[IX_TERMKEY_MAX];
+		size_t kl;
+
+		if (at < sizeof(n->what))
+			at += (size_t)snprintf(n->what + at,
+					       sizeof(n->what) - at, "%s%s",
+					       j ? " " : "", q->stems[j]);
+		n->rel[j] = q->rel[j];
+		n->stems[j] = strdup(q->stems[j]);
+		if (!n->stems[j]) {
+			rc = LEDE_ENOMEM;
+			goto fail;
+		}
+		if (!make_key(q->field, q->stems[j], key, &kl))
+			n->kind = N_NONE;
+		else {
+			rc = tc_open(s, key, kl, 1.0, &n->pc[j]);
+			if (rc)
+				goto fail;
+		}
+		if (!n->pc[j])
+			n->kind = N_NONE;
+		else
+			idf += idf_of(s, n->pc[j]->df);
+	}
+	if (at < sizeof(n->what))
+		snprintf(n->what + at, sizeof(n->what) - at, "\"");
+	n->pw = q->boost * idf * (s->o->k1 + 1);
+	n->ub = n->pw * UB_SLACK;
+	*out = n;
+	return 0;
+fail:
+	node_free(n);
+	return rc;
+}
+
+typedef struct pfx_term {
+	char key[IX_TERMKEY_MAX];
+	size_t klen;
+	uint32_t df;
+} pfx_term;
+
+static int pfx_worse(const pfx_term *a, const pfx_term *b)
+{
+	if (a->df != b->df)
+		return a->df < b->df;
+	return a->klen != b->klen ? a->klen > b->klen :
+		memcmp(a->key, b->key, a->klen) > 0;
+}
+
+/* Keep the Q_PREFIX_MAX most frequent terms in a min-heap (h[0] the
+ * least frequent kept). */
+static void pfx_push(pfx_term *h, size_t *n, pfx_term v)
 {
 	size_t i;
 
-	if (*n < m) {
+	if (*n < Q_PREFIX_MAX) {
 		i = (*n)++;
-		while (i > 0 && hit_better(&h[(i - 1) / 2], &v)) {
+		while (i > 0 && pfx_worse(&v, &h[(i - 1) / 2])) {
 			h[i] = h[(i - 1) / 2];
 			i = (i - 1) / 2;
 		}
 		h[i] = v;
 		return;
 	}
-	if (!hit_better(&v, &h[0]))
+	if (!pfx_worse(&h[0], &v))
 		return;
 	i = 0;
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, w = l;
 		if (l >= *n)
 			break;
-		if (r < *n && hit_better(&h[l], &h[r]))
+		if (r < *n && pfx_worse(&h[r], &h[l]))
 			w = r;
-		if (!hit_better(&v, &h[w]))
+		if (!pfx_worse(&h[w], &v))
 			break;
 		h[i] = h[w];
 		i = w;
@@ -109,152 +929,1217 @@ static void heap_push(srch_hit *h, size_t *n, size_t m, srch_hit v)
 	h[i] = v;
 }
 
-typedef struct term_scorer {
-	ix_txn *t;
-	float *acc;
-	uint32_t next_docid;
-	double w, k1, b, avgdl;   /* w = qtf * idf */
-} term_scorer;
-
-/* Add one block's BM25 contributions to the score array. */
-static int score_block(term_scorer *ts, uint32_t first, const uint8_t *bp,
-		       size_t bl)
+static int prefix_node(sctx *s, const q_node *q, node **out)
 {
-	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
-	uint16_t scratch[IX_LEN_CHUNK];
-	uint32_t cur_chunk = UINT32_MAX;
-	const uint16_t *lens = NULL;
-	unsigned n;
+	char pk[IX_TERMKEY_MAX + 1];
+	size_t pl = 0, nh = 0, scanned = 0;
+	pfx_term *h = NULL;
+	ix_cur *cur = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	node *n;
 	int rc;
 
-	rc = post_block_decode(bp, bl, first, docids, tfs, &n);
-	if (rc)
-		return rc;
-	for (unsigned j = 0; j < n; j++) {
-		uint32_t d = docids[j];
-		double tf = tfs[j], dl;
-
-		if (d >= ts->next_docid)
-			return LEDE_ECORRUPT;
-		if (d / IX_LEN_CHUNK != cur_chunk) {
-			cur_chunk = d / IX_LEN_CHUNK;
-			rc = ix_lens_chunk(ts->t, cur_chunk, &lens, scratch);
-			if (rc)
-				return rc;
-		}
-		dl = lens[d % IX_LEN_CHUNK];
-		if (dl == 0)
-			continue;   /* tombstoned */
-		ts->acc[d] += (float)(ts->w * tf * (ts->k1 + 1) /
-			(tf + ts->k1 * (1 - ts->b + ts->b * dl / ts->avgdl)));
-	}
-	return 0;
-}
-
-int srch_run(ix_txn *t, ana *a, const char *query, size_t len,
-	     const srch_opts *o, srch_result *r)
-{
-	qctx q;
-	ix_stats st;
-	float *acc = NULL;
-	double avgdl, N;
-	size_t m, nh = 0;
-	srch_hit *heap = NULL;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	if (len > SRCH_MAX_QUERY_BYTES)
-		return LEDE_ETOOBIG;
-	if (o->k + o->offset > SRCH_MAX_K)
-		return LEDE_ETOOBIG;
-	memset(&q, 0, sizeof(q));
-	rc = ana_text(a, query, len, 0, on_qtoken, &q, NULL);
-	if (rc)
-		return rc;
-	rc = ix_stats_get(t, &st);
-	if (rc)
-		return rc;
-	if (q.n == 0 || st.ndocs == 0)
-		return 0;
-	N = (double)st.ndocs;
-	avgdl = (double)st.sumlen / N;
-	acc = calloc(st.next_docid, sizeof(*acc));
-	if (!acc)
+	*out = NULL;
+	n = node_new(N_BOOL, q->occur);
+	if (!n)
 		return LEDE_ENOMEM;
-	for (size_t i = 0; i < q.n; i++) {
-		const uint8_t *rp, *bp;
-		size_t rl, bl;
-		uint32_t df, first;
-		ix_blocks *bk = NULL;
-		post_dirent *ents = NULL;
-		size_t nents;
-		post_inline il;
-		term_scorer ts;
-		uint32_t ifirst;
-
-		rc = ix_term_get(t, q.terms[i].key, q.terms[i].len, &rp, &rl);
-		if (rc == LEDE_ENOTFOUND) {
-			rc = 0;   /* a word the index lacks adds nothing */
-			continue;
-		}
-		if (!rc)
-			rc = post_term_decode_ex(rp, rl, &df, &ents, &nents,
-						 &il);
-		ifirst = !rc && nents ? ents[0].first : 0;
-		free(ents);
-		if (rc)
-			goto out;
-		if (df == 0)
-			continue;
-		ts.t = t;
-		ts.acc = acc;
-		ts.next_docid = st.next_docid;
-		ts.w = q.terms[i].qtf * log(1.0 + (N - df + 0.5) / (df + 0.5));
-		ts.k1 = o->k1;
-		ts.b = o->b;
-		ts.avgdl = avgdl;
-		if (il.blk) {
-			rc = score_block(&ts, ifirst, il.blk, il.blen);
-			if (rc)
-				goto out;
-			continue;
-		}
-		rc = ix_blocks_open(t, q.terms[i].key, q.terms[i].len, &bk);
-		if (rc)
-			goto out;
-		while ((rc = ix_blocks_next(bk, 0, &first, &bp, &bl)) == 0) {
-			rc = score_block(&ts, first, bp, bl);
-			if (rc)
-				break;
-		}
-		ix_blocks_close(bk);
-		if (rc < 0)
-			goto out;
-		rc = 0;
+	snprintf(n->what, sizeof(n->what), "%s%s*",
+		 q->field == Q_TITLE ? "title:" : "", q->text);
+	if (!q->text || !make_key(q->field, q->text, pk, &pl)) {
+		n->kind = N_NONE;
+		*out = n;
+		return 0;
 	}
-	m = o->k + o->offset;
-	heap = malloc((m ? m : 1) * sizeof(*heap));
-	if (!heap) {
+	h = malloc(Q_PREFIX_MAX * sizeof(*h));
+	if (!h) {
 		rc = LEDE_ENOMEM;
 		goto out;
 	}
-	for (uint32_t d = 1; d < st.next_docid; d++) {
-		if (acc[d] <= 0)
+	rc = ix_cur_open(s->t, IX_POST, &cur);
+	if (rc)
+		goto out;
+	rc = ix_cur_seek(cur, pk, pl, &k, &kl, &v, &vl);
+	while (rc == 0 && scanned < SRCH_PREFIX_SCAN) {
+		uint8_t skip[IX_TERMKEY_MAX + 1];
+		uint32_t df;
+
+		if (kl < pl || memcmp(k, pk, pl) != 0)
+			break;
+		if (kl >= 1 && kl - 1 <= IX_TERMKEY_MAX && k[kl - 1] == 0 &&
+		    memchr(k, 0, kl) == k + kl - 1) {
+			/* a term record: termkey 0x00 */
+			scanned++;
+			if (post_term_df(v, vl, &df) == 0 && df > 0) {
+				pfx_term e;
+				memcpy(e.key, k, kl - 1);
+				e.klen = kl - 1;
+				e.df = df;
+				pfx_push(h, &nh, e);
+			}
+			/* skip the term's blocks: termkey 0x01 sorts after
+			 * them and before any longer term */
+			memcpy(skip, k, kl - 1);
+			skip[kl - 1] = 1;
+			rc = ix_cur_seek(cur, skip, kl, &k, &kl, &v, &vl);
 			continue;
-		r->total++;
-		if (m)
-			heap_push(heap, &nh, m, (srch_hit){ d, acc[d] });
+		}
+		rc = ix_cur_next(cur, &k, &kl, &v, &vl);
 	}
-	qsort(heap, nh, sizeof(*heap), cmp_hit);
-	if (nh > o->offset) {
-		memmove(heap, heap + o->offset,
-			(nh - o->offset) * sizeof(*heap));
-		r->n = nh - o->offset;
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < nh; i++) {
+		char stem[IX_TERMKEY_MAX + 1];
+		size_t off = q->field == Q_TITLE ? 1 : 0;
+		node *kid;
+
+		memcpy(stem, h[i].key + off, h[i].klen - off);
+		stem[h[i].klen - off] = 0;
+		rc = term_node(s, q->field, stem, q->boost, Q_SHOULD, stem,
+			       &kid);
+		if (rc)
+			goto out;
+		if (kid->kind == N_NONE) {
+			node_free(kid);
+			continue;
+		}
+		rc = kid_add(n, kid);
+		if (rc) {
+			node_free(kid);
+			goto out;
+		}
+		n->ub += kid->ub;
 	}
-	r->hits = heap;
-	heap = NULL;
+	if (n->nkids == 0)
+		n->kind = N_NONE;
 out:
-	free(heap);
-	free(acc);
+	ix_cur_close(cur);
+	free(h);
+	if (rc) {
+		node_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+static int build(sctx *s, const q_node *q, int depth, node **out);
+
+static int bool_node(sctx *s, const q_node *q, int depth, node **out)
+{
+	node *n;
+	size_t nshould = 0;
+	int rc;
+
+	*out = NULL;
+	n = node_new(N_BOOL, q->occur);
+	if (!n)
+		return LEDE_ENOMEM;
+	snprintf(n->what, sizeof(n->what), "(group)");
+	for (size_t i = 0; i < q->nkids; i++) {
+		node *k;
+		rc = build(s, q->kids[i], depth + 1, &k);
+		if (rc)
+			goto fail;
+		if (k->kind == N_NONE && k->occur != Q_MUST) {
+			node_free(k);   /* an absent optional or excluded
+					 * word changes nothing */
+			continue;
+		}
+		rc = kid_add(n, k);
+		if (rc) {
+			node_free(k);
+			goto fail;
+		}
+		if (k->occur != Q_MUST_NOT)
+			n->ub += k->ub;
+		if (k->occur == Q_SHOULD)
+			nshould++;
+	}
+	/* A required clause the index lacks, or nothing that could match:
+	 * the group matches nothing. */
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i]->occur == Q_MUST &&
+		    n->kids[i]->kind == N_NONE)
+			n->kind = N_NONE;
+	if (n->nmust == 0 && nshould == 0)
+		n->kind = N_NONE;
+	*out = n;
+	return 0;
+fail:
+	node_free(n);
+	return rc;
+}
+
+static int build(sctx *s, const q_node *q, int depth, node **out)
+{
+	if (depth > Q_MAX_DEPTH + 2) {
+		*out = node_new(N_NONE, q->occur);
+		return *out ? 0 : LEDE_ENOMEM;
+	}
+	switch (q->kind) {
+	case Q_TERM:
+		if (q->nstems < 1) {
+			*out = node_new(N_NONE, q->occur);
+			return *out ? 0 : LEDE_ENOMEM;
+		}
+		return term_node(s, q->field, q->stems[0], q->boost,
+				 q->occur, q->stems[0], out);
+	case Q_PHRASE:
+		if (q->nstems == 1)
+			return term_node(s, q->field, q->stems[0], q->boost,
+					 q->occur, q->stems[0], out);
+		if (q->nstems == 0 || q->nstems > Q_MAX_TERMS) {
+			*out = node_new(N_NONE, q->occur);
+			return *out ? 0 : LEDE_ENOMEM;
+		}
+		return phrase_node(s, q, out);
+	case Q_PREFIX:
+		return prefix_node(s, q, out);
+	case Q_BOOL:
+		return bool_node(s, q, depth, out);
+	}
+	return LEDE_EINVAL;
+}
+
+/* Main-field stems of the tree, for snippets. */
+static int collect_stems(const node *n, srch_result *r)
+{
+	const char *one[Q_MAX_TERMS];
+	size_t m = 0;
+
+	if (n->kind == N_TERM && !n->c->title)
+		one[m++] = n->c->key;
+	if (n->kind == N_PHRASE)
+		for (size_t j = 0; j < n->np && m < Q_MAX_TERMS; j++)
+			one[m++] = n->stems[j];
+	if (n->kind == N_TPHRASE)
+		for (size_t j = 0; j < n->np && m < Q_MAX_TERMS; j++)
+			one[m++] = n->stems[j];
+	if (n->kind == N_TERM && n->c->title)
+		one[m++] = n->c->key + 1;
+	if (n->occur == Q_MUST_NOT)
+		return 0;
+	for (size_t i = 0; i < m; i++) {
+		size_t l = n->kind == N_TERM ? n->c->klen - n->c->title :
+			strlen(one[i]);
+		char **ns;
+		size_t j;
+
+		for (j = 0; j < r->nstems; j++)
+			if (strlen(r->stems[j]) == l &&
+			    memcmp(r->stems[j], one[i], l) == 0)
+				break;
+		if (j < r->nstems)
+			continue;
+		ns = realloc(r->stems, (r->nstems + 1) * sizeof(*ns));
+		if (!ns)
+			return LEDE_ENOMEM;
+		r->stems = ns;
+		r->stems[r->nstems] = strndup(one[i], l);
+		if (!r->stems[r->nstems])
+			return LEDE_ENOMEM;
+		r->nstems++;
+	}
+	if (n->kind == N_BOOL)
+		for (size_t i = 0; i < n->nkids; i++) {
+			int rc = collect_stems(n->kids[i], r);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
+/* ---- top k ---------------------------------------------------------- */
+
+typedef struct heap {
+	srch_hit *h;
+	size_t n, m;
+	int by_date;
+} heap;
+
+static int hit_better(const heap *hp, const srch_hit *a, const srch_hit *b)
+{
+	if (hp->by_date && a->date != b->date)
+		return a->date > b->date;
+	if (a->score != b->score)
+		return a->score > b->score;
+	return a->docid < b->docid;
+}
+
+static void heap_push(heap *hp, srch_hit v)
+{
+	srch_hit *h = hp->h;
+	size_t i;
+
+	if (hp->m == 0)
+		return;
+	if (hp->n < hp->m) {
+		i = hp->n++;
+		while (i > 0 && hit_better(hp, &h[(i - 1) / 2], &v)) {
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = v;
+		return;
+	}
+	if (!hit_better(hp, &v, &h[0]))
+		return;
+	i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, w = l;
+		if (l >= hp->n)
+			break;
+		if (r < hp->n && hit_better(hp, &h[l], &h[r]))
+			w = r;
+		if (!hit_better(hp, &v, &h[w]))
+			break;
+		h[i] = h[w];
+		i = w;
+	}
+	h[i] = v;
+}
+
+static int cmp_hit(const void *a, const void *b, void *ctx)
+{
+	const heap *hp = ctx;
+	const srch_hit *x = a, *y = b;
+
+	if (hit_better(hp, x, y))
+		return -1;
+	return hit_better(hp, y, x) ? 1 : 0;
+}
+
+static double heap_min(const heap *hp)
+{
+	return hp->n < hp->m ? -1.0 : hp->h[0].score;
+}
+
+/* The date of d if the filter passes: *ok 0 when it does not. */
+static int date_ok(sctx *s, int32_t from, int32_t to, uint32_t d,
+		   int need, int32_t *date, int *ok)
+{
+	ix_doc doc;
+	int rc;
+
+	*ok = 1;
+	*date = 0;
+	if (!from && !to && !need)
+		return 0;
+	rc = ix_doc_get(s->t, d, &doc);
+	if (rc == LEDE_ENOTFOUND) {
+		*ok = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*date = doc.date;
+	if ((from && doc.date < from) || (to && (doc.date > to ||
+						 doc.date <= 0)))
+		*ok = 0;
+	return 0;
+}
+
+typedef struct plan {
+	node *root;
+	int32_t from, to;
+	int by_date;
+} plan;
+
+/* Every match in docid order, scored: sort:date, counts, exhaustive. */
+static int run_all(sctx *s, plan *p, heap *hp, uint64_t *total,
+		   int score)
+{
+	node *r = p->root;
+	uint32_t d = 1;
+	int rc, live, ok;
+
+	for (;;) {
+		double sc = 0;
+		int32_t date;
+
+		rc = node_next(s, r, d);
+		if (rc)
+			return rc;
+		if (r->doc == DOC_END)
+			return 0;
+		d = r->doc;
+		rc = doc_norm(s, d, &live);
+		if (rc)
+			return rc;
+		if (live) {
+			rc = date_ok(s, p->from, p->to, d, score &&
+				     p->by_date, &date, &ok);
+			if (rc)
+				return rc;
+			if (ok) {
+				(*total)++;
+				if (score) {
+					s->candidates++;
+					rc = node_score(s, r, d, &sc);
+					if (rc)
+						return rc;
+					heap_push(hp, (srch_hit){ d, sc,
+						  date });
+				}
+			}
+		}
+		if (d == DOC_END - 1)
+			return 0;
+		d++;
+	}
+}
+
+/* The root's score from its kids' parts, added in the kids' order as
+ * node_score does: pruned and exhaustive runs then agree to the bit,
+ * and so do their tie breaks. */
+static double canon_sum(const node *r, const double *part,
+			const unsigned char *got)
+{
+	double v = 0;
+
+	for (size_t i = 0; i < r->nkids && i < ROOT_MAX; i++)
+		if (got[i])
+			v += part[i];
+	return v;
+}
+
+static int cmp_ub(const void *a, const void *b)
+{
+	const node *x = *(node *const *)a, *y = *(node *const *)b;
+
+	return x->ub < y->ub ? -1 : x->ub > y->ub;
+}
+
+typedef struct ms_list {
+	node *n;
+	int ne;            /* non-essential */
+} ms_list;
+
+static int cmp_ub_asc(const void *a, const void *b)
+{
+	const ms_list *x = *(ms_list *const *)a, *y = *(ms_list *const *)b;
+
+	return x->n->ub < y->n->ub ? -1 : x->n->ub > y->n->ub;
+}
+
+static int cmp_ub_desc(const void *a, const void *b)
+{
+	const ms_list *x = *(ms_list *const *)a, *y = *(ms_list *const *)b;
+
+	return x->n->ub > y->n->ub ? -1 : x->n->ub < y->n->ub;
+}
+
+/* MaxScore over optional clauses: the clauses of least bound whose
+ * bounds sum to at most the threshold can only add to documents the
+ * others find; they are non-essential (probed, never walked). Choosing
+ * them by cost (df) instead was measured 20% slower on the 1M corpus:
+ * a high bound left among the probed ones rejects fewer candidates. */
+static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
+{
+	node *r = p->root;
+	ms_list ls[ROOT_MAX], *byasc[ROOT_MAX], *byub[ROOT_MAX];
+	ms_list *ess[ROOT_MAX], *nel[ROOT_MAX];
+	double rem[ROOT_MAX + 1], part[ROOT_MAX], blk[ROOT_MAX];
+	double range = 0, pth = -2;
+	unsigned char got[ROOT_MAX];
+	size_t ne = 0, nn = 0;
+	uint32_t d = 0, upto = 0;
+	int have_blk = 0, rc, live, ok, ex;
+	int32_t date;
+
+	for (size_t i = 0; i < m; i++) {
+		ls[i].n = sh[i];
+		ls[i].ne = 0;
+		byasc[i] = byub[i] = &ls[i];
+	}
+	qsort(byasc, m, sizeof(*byasc), cmp_ub_asc);
+	qsort(byub, m, sizeof(*byub), cmp_ub_desc);
+	for (;;) {
+		double sc = 0, x, th, bound;
+		size_t i;
+		int rejected = 0;
+		uint32_t c = DOC_END, target;
+
+		th = heap_min(hp);
+		if (th != pth) {
+			/* (re)partition for the new threshold */
+			double sum = 0;
+
+			pth = th;
+			int fits = !s->o->exhaustive && th >= 0;
+
+			for (i = 0; i < m; i++) {
+				ms_list *l = byasc[i];
+				fits = fits && sum + l->n->ub <= th;
+				l->ne = fits;
+				sum += l->n->ub;
+			}
+			ne = nn = 0;
+			for (i = 0; i < m; i++) {
+				if (byub[i]->ne)
+					nel[nn++] = byub[i];
+				else
+					ess[ne++] = byub[i];
+			}
+			if (ne == 0)
+				return 0;   /* nothing can beat the top k */
+			rem[nn] = 0;
+			for (i = nn; i-- > 0;)
+				rem[i] = rem[i + 1] + nel[i]->n->ub;
+		}
+		if (d == DOC_END)
+			return 0;
+		target = d + 1;
+		/* Block bounds of every clause hold over [target, upto]:
+		 * while even their sum cannot beat the threshold, jump past
+		 * upto before any cursor moves there, so that the blocks
+		 * jumped over are never decoded. */
+		while (!s->o->exhaustive && th >= 0) {
+			if (target > upto || !have_blk) {
+				uint32_t last;
+
+				upto = DOC_END;
+				range = 0;
+				for (i = 0; i < m; i++) {
+					blk[i] = node_block_ub(ls[i].n, target,
+							       &last);
+					range += blk[i];
+					if (last < upto)
+						upto = last;
+				}
+				have_blk = 1;
+			}
+			if (range > th)
+				break;
+			if (upto == DOC_END)
+				return 0;
+			target = upto + 1;
+		}
+		/* the next candidate: the least docid of essential lists */
+		for (i = 0; i < ne; i++) {
+			rc = node_next(s, ess[i]->n, target);
+			if (rc)
+				return rc;
+			if (ess[i]->n->doc < c)
+				c = ess[i]->n->doc;
+		}
+		if (c == DOC_END)
+			return 0;
+		d = c;
+		if (!s->o->exhaustive && th >= 0) {
+			if (d > upto) {
+				uint32_t last;
+
+				upto = DOC_END;
+				range = 0;
+				for (i = 0; i < m; i++) {
+					blk[i] = node_block_ub(ls[i].n, d,
+							       &last);
+					range += blk[i];
+					if (last < upto)
+						upto = last;
+				}
+			}
+			if (range <= th)
+				continue;   /* the loop jumps from d + 1 */
+			bound = 0;
+			for (i = 0; i < m; i++)
+				if (ls[i].ne || ls[i].n->doc == d)
+					bound += blk[i];
+			if (bound <= th)
+				continue;
+			/* A word's title part is bounded per block of its own
+			 * list, which rarely lines up with the main blocks:
+			 * drop it for a candidate whose title lacks the word
+			 * (the title list is short, so looking is cheap). */
+			for (i = 0; i < m && bound > th; i++) {
+				node *k = ls[i].n;
+				uint32_t l2;
+
+				if (k->kind != N_TERM || !k->tb || k->doc != d)
+					continue;
+				rc = tc_advance(s, k->tb, d);
+				if (rc)
+					return rc;
+				if (k->tb->doc != d)
+					bound -= k->tbw * tc_block_ub(k->tb, d, &l2);
+			}
+			if (bound <= th)
+				continue;
+		}
+		rc = doc_norm(s, d, &live);
+		if (rc)
+			return rc;
+		if (!live)
+			continue;
+		s->candidates++;
+		memset(got, 0, r->nkids);
+		for (i = 0; i < ne; i++) {
+			node *k = ess[i]->n;
+			if (k->doc != d)
+				continue;
+			rc = node_score(s, k, d, &x);
+			if (rc)
+				return rc;
+			sc += x;
+			part[k->at] = x;
+			got[k->at] = 1;
+		}
+		for (i = 0; i < nn; i++) {
+			node *k = nel[i]->n;
+			if (!s->o->exhaustive && th >= 0 &&
+			    sc + rem[i] <= th) {
+				rejected = 1;
+				break;
+			}
+			rc = node_next(s, k, d);
+			if (rc)
+				return rc;
+			if (k->doc != d)
+				continue;
+			rc = node_score(s, k, d, &x);
+			if (rc)
+				return rc;
+			sc += x;
+			part[k->at] = x;
+			got[k->at] = 1;
+		}
+		if (rejected)
+			continue;
+		sc = canon_sum(r, part, got);
+		if (!s->o->exhaustive && th >= 0 && sc <= th)
+			continue;
+		rc = bool_excluded(s, r, d, &ex);
+		if (rc)
+			return rc;
+		if (ex)
+			continue;
+		rc = date_ok(s, p->from, p->to, d, 0, &date, &ok);
+		if (rc)
+			return rc;
+		if (ok)
+			heap_push(hp, (srch_hit){ d, sc, 0 });
+	}
+}
+
+/* Relevance top k with MaxScore and block bounds over the root. */
+static int run_top(sctx *s, plan *p, heap *hp)
+{
+	node *r = p->root;
+	node *sh[ROOT_MAX], *must[ROOT_MAX];
+	double pre[ROOT_MAX + 1];
+	double part[ROOT_MAX];
+	unsigned char got[ROOT_MAX];
+	size_t m = 0, nm = 0;
+	uint32_t d;
+	int rc, live, ok, ex;
+	int32_t date;
+
+	if (r->kind != N_BOOL || r->nkids > ROOT_MAX)
+		return LEDE_EINVAL;
+	for (size_t i = 0; i < r->nkids && i < ROOT_MAX; i++) {
+		node *k = r->kids[i];
+		if (k->occur == Q_SHOULD)
+			sh[m++] = k;
+		else if (k->occur == Q_MUST)
+			must[nm++] = k;
+	}
+	qsort(sh, m, sizeof(*sh), cmp_ub);
+	pre[0] = 0;
+	for (size_t i = 0; i < m; i++)
+		pre[i + 1] = pre[i] + sh[i]->ub;
+
+	if (nm) {
+		/* Required clauses drive; optional ones only add. */
+		d = 1;
+		for (;;) {
+			double sc = 0, x, th;
+			uint32_t c = d;
+			size_t i;
+
+			for (i = 0; i < nm;) {
+				rc = node_next(s, must[i], c);
+				if (rc)
+					return rc;
+				if (must[i]->doc == DOC_END)
+					return 0;
+				if (must[i]->doc > c) {
+					c = must[i]->doc;
+					i = 0;
+					continue;
+				}
+				i++;
+			}
+			d = c;
+			rc = doc_norm(s, d, &live);
+			if (rc)
+				return rc;
+			if (!live)
+				goto next_must;
+			rc = bool_excluded(s, r, d, &ex);
+			if (rc)
+				return rc;
+			if (ex)
+				goto next_must;
+			s->candidates++;
+			memset(got, 0, r->nkids);
+			for (i = 0; i < nm; i++) {
+				rc = node_score(s, must[i], d, &x);
+				if (rc)
+					return rc;
+				sc += x;
+				part[must[i]->at] = x;
+				got[must[i]->at] = 1;
+			}
+			th = heap_min(hp);
+			for (i = m; i-- > 0;) {
+				if (!s->o->exhaustive && th >= 0 &&
+				    sc + pre[i + 1] <= th)
+					break;
+				rc = node_next(s, sh[i], d);
+				if (rc)
+					return rc;
+				if (sh[i]->doc != d)
+					continue;
+				rc = node_score(s, sh[i], d, &x);
+				if (rc)
+					return rc;
+				sc += x;
+				part[sh[i]->at] = x;
+				got[sh[i]->at] = 1;
+			}
+			sc = canon_sum(r, part, got);
+			if (th >= 0 && sc <= th && !s->o->exhaustive)
+				goto next_must;
+			rc = date_ok(s, p->from, p->to, d, 0, &date, &ok);
+			if (rc)
+				return rc;
+			if (ok)
+				heap_push(hp, (srch_hit){ d, sc, 0 });
+next_must:
+			if (d == DOC_END - 1)
+				return 0;
+			d++;
+		}
+	}
+
+	return run_maxscore(s, p, hp, sh, m);
+}
+
+/* ---- pseudo-relevance feedback (RM3) -------------------------------- */
+
+/* Stems of the feedback documents: an open-addressing table, with the
+ * relevance-model weight each stem gathers over the documents. */
+typedef struct fb_ent {
+	char stem[IX_TERMKEY_MAX];
+	uint8_t len;
+	uint32_t tf;      /* in the current document */
+	uint32_t gen;     /* document the tf belongs to, +1 */
+	double w;
+} fb_ent;
+
+typedef struct fb_map {
+	fb_ent *e;
+	size_t cap, n;
+	size_t *touched;  /* slots used by the current document */
+	size_t ntouched, cap_touched;
+	uint32_t gen;
+	uint64_t dlen;
+	int over;
+} fb_map;
+
+#define FB_MAX_STEMS 65536     /* distinct stems kept over all docs */
+#define FB_MAX_TOKENS 20000    /* tokens read per feedback document */
+
+static int fb_grow(fb_map *m)
+{
+	size_t nc = m->cap ? m->cap * 2 : 1024;
+	fb_ent *ne = calloc(nc, sizeof(*ne));
+	size_t *map = NULL;
+
+	if (!ne)
+		return LEDE_ENOMEM;
+	map = malloc(m->cap * sizeof(*map) + 1);
+	if (!map) {
+		free(ne);
+		return LEDE_ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		fb_ent *o = &m->e[i];
+		size_t h;
+
+		map[i] = SIZE_MAX;
+		if (!o->len)
+			continue;
+		h = (size_t)hash64(o->stem, o->len, 0) & (nc - 1);
+		while (ne[h].len)
+			h = (h + 1) & (nc - 1);
+		ne[h] = *o;
+		map[i] = h;
+	}
+	for (size_t i = 0; i < m->ntouched; i++)
+		m->touched[i] = map[m->touched[i]];
+	free(map);
+	free(m->e);
+	m->e = ne;
+	m->cap = nc;
+	return 0;
+}
+
+static int on_fb_tok(void *ctx, const char *st, size_t len,
+		     const tok_token *t)
+{
+	fb_map *m = ctx;
+	size_t h;
+	int rc;
+
+	(void)t;
+	if (m->dlen >= FB_MAX_TOKENS)
+		return 1;   /* enough of this document */
+	m->dlen++;
+	if (len == 0 || len >= IX_TERMKEY_MAX)
+		return 0;
+	if ((m->n + 1) * 2 > m->cap) {
+		if (m->n >= FB_MAX_STEMS) {
+			m->over = 1;
+			return 0;
+		}
+		rc = fb_grow(m);
+		if (rc)
+			return rc;
+	}
+	h = (size_t)hash64(st, len, 0) & (m->cap - 1);
+	while (m->e[h].len && (m->e[h].len != len ||
+			       memcmp(m->e[h].stem, st, len) != 0))
+		h = (h + 1) & (m->cap - 1);
+	if (!m->e[h].len) {
+		memcpy(m->e[h].stem, st, len);
+		m->e[h].len = (uint8_t)len;
+		m->n++;
+	}
+	if (m->e[h].gen != m->gen) {
+		if (m->ntouched == m->cap_touched) {
+			size_t *nt = arr_grow(m->touched, &m->cap_touched,
+					      sizeof(*nt), m->ntouched + 1);
+			if (!nt)
+				return LEDE_ENOMEM;
+			m->touched = nt;
+		}
+		m->touched[m->ntouched++] = h;
+		m->e[h].gen = m->gen;
+		m->e[h].tf = 0;
+	}
+	m->e[h].tf++;
+	return 0;
+}
+
+static int cmp_fb(const void *a, const void *b)
+{
+	const fb_ent *x = *(fb_ent *const *)a, *y = *(fb_ent *const *)b;
+
+	if (x->w != y->w)
+		return x->w > y->w ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->stem, y->stem, x->len);
+}
+
+static q_node *fb_term(const char *stem, size_t len, double boost)
+{
+	q_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->kind = Q_TERM;
+	n->occur = Q_SHOULD;
+	n->field = Q_MAIN;
+	n->boost = boost;
+	n->stems = calloc(1, sizeof(*n->stems));
+	if (n->stems)
+		n->stems[0] = strndup(stem, len);
+	if (!n->stems || !n->stems[0]) {
+		if (n->stems)
+			free(n->stems);
+		free(n);
+		return NULL;
+	}
+	n->nstems = 1;
+	return n;
+}
+
+/* Rewrite q with the relevance model of the documents in top (their
+ * scores as weights): q's own clauses keep fb_orig of the weight, the
+ * fb_terms best new words share the rest. */
+static int rm3_expand(sctx *s, const srch_hit *top, size_t ntop, query *q)
+{
+	fb_map m;
+	buf body;
+	fb_ent **rank = NULL;
+	double ssum = 0, bsum = 0, esum = 0;
+	size_t nr = 0, nsel = 0, cap_kids;
+	q_node *root = q->root, **nk;
+	int rc = 0;
+
+	memset(&m, 0, sizeof(m));
+	buf_init_limit(&body, (size_t)1 << 30);
+	for (size_t i = 0; i < ntop; i++)
+		ssum += top[i].score;
+	if (!(ssum > 0) || !root)
+		goto out;
+	for (size_t i = 0; i < ntop; i++) {
+		ix_doc d;
+
+		m.gen = (uint32_t)i + 1;
+		m.dlen = 0;
+		m.ntouched = 0;
+		rc = ix_doc_get(s->t, top[i].docid, &d);
+		if (!rc)
+			rc = ana_text(s->a, d.title, d.title_len, 0, on_fb_tok,
+				      &m, NULL);
+		if (rc < 0)
+			goto out;
+		rc = ix_body_get(s->t, top[i].docid, &body);
+		if (rc == LEDE_ENOTFOUND)
+			buf_clear(&body);
+		else if (rc)
+			goto out;
+		rc = ana_text(s->a, (const char *)body.data, body.len, 0,
+			      on_fb_tok, &m, NULL);
+		if (rc < 0)
+			goto out;
+		rc = 0;
+		for (size_t j = 0; j < m.ntouched && m.dlen; j++) {
+			fb_ent *e = &m.e[m.touched[j]];
+			e->w += top[i].score / ssum * e->tf / (double)m.dlen;
+		}
+	}
+	rank = malloc((m.n ? m.n : 1) * sizeof(*rank));
+	if (!rank) {
+		rc = LEDE_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < m.cap; i++)
+		if (m.e[i].len)
+			rank[nr++] = &m.e[i];
+	qsort(rank, nr, sizeof(*rank), cmp_fb);
+	/* keep the best words that are not near-stopwords (in over a third
+	 * of the documents) nor already plain words of the query */
+	for (size_t i = 0; i < nr && nsel < (size_t)s->o->fb_terms; i++) {
+		const uint8_t *rp;
+		size_t rl;
+		uint32_t df;
+		int dup = 0;
+
+		for (size_t k = 0; k < root->nkids; k++) {
+			q_node *c = root->kids[k];
+			if (c->kind == Q_TERM && c->field == Q_MAIN &&
+			    c->nstems == 1 &&
+			    strlen(c->stems[0]) == rank[i]->len &&
+			    memcmp(c->stems[0], rank[i]->stem,
+				   rank[i]->len) == 0)
+				dup = 1;
+		}
+		if (ix_term_get(s->t, rank[i]->stem, rank[i]->len, &rp,
+				&rl) || post_term_df(rp, rl, &df) ||
+		    df > s->N / 3)
+			continue;
+		rank[nsel] = rank[i];
+		rank[nsel]->gen = dup ? UINT32_MAX : 0;
+		esum += rank[i]->w;
+		nsel++;
+	}
+	if (nsel == 0 || !(esum > 0))
+		goto out;
+	for (size_t k = 0; k < root->nkids; k++)
+		if (root->kids[k]->occur != Q_MUST_NOT)
+			bsum += root->kids[k]->boost;
+	if (!(bsum > 0))
+		goto out;
+	/* the original clauses: fb_orig of the weight, scaled so that the
+	 * query's own weights keep their sum */
+	for (size_t k = 0; k < root->nkids; k++)
+		if (root->kids[k]->occur != Q_MUST_NOT)
+			root->kids[k]->boost *= s->o->fb_orig;
+	cap_kids = root->nkids + nsel;
+	nk = realloc(root->kids, cap_kids * sizeof(*nk));
+	if (!nk) {
+		rc = LEDE_ENOMEM;
+		goto out;
+	}
+	root->kids = nk;
+	for (size_t i = 0; i < nsel; i++) {
+		double bw = (1 - s->o->fb_orig) * bsum * rank[i]->w / esum;
+		q_node *n;
+
+		if (rank[i]->gen == UINT32_MAX) {
+			/* already a word of the query: more weight */
+			for (size_t k = 0; k < root->nkids; k++) {
+				q_node *c = root->kids[k];
+				if (c->kind == Q_TERM && c->field == Q_MAIN &&
+				    strlen(c->stems[0]) == rank[i]->len &&
+				    memcmp(c->stems[0], rank[i]->stem,
+					   rank[i]->len) == 0) {
+					c->boost += bw;
+					break;
+				}
+			}
+			continue;
+		}
+		n = fb_term(rank[i]->stem, rank[i]->len, bw);
+		if (!n) {
+			rc = LEDE_ENOMEM;
+			goto out;
+		}
+		root->kids[root->nkids++] = n;
+	}
+out:
+	free(rank);
+	free(m.e);
+	free(m.touched);
+	buf_release(&body);
+	return rc;
+}
+
+/* ---- entry points ---------------------------------------------------- */
+
+void srch_opts_init(srch_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->k = 10;
+	/* Chosen by MAP on cranfield and cisi (README.md, "Ranking"): k1 2
+	 * and a title part of half a body part gain on both collections
+	 * over Lucene's k1 1.2, b 0.75 without a title part. */
+	o->k1 = 2.0;        /* BM25 "k1" */
+	o->b = 0.75;        /* BM25 "b" */
+	o->title_w = 0.5;
+	o->mode = Q_SYNTAX;
+	o->sort = -1;
+}
+
+int srch_opts_from_index(ix_txn *t, srch_opts *o)
+{
+	const uint8_t *v;
+	size_t vl;
+	char tmp[96];
+	double k1, b, tw;
+	int rc = ix_get(t, IX_META, "bm25", 4, &v, &vl);
+
+	if (rc == LEDE_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (vl >= sizeof(tmp))
+		return LEDE_ECORRUPT;
+	memcpy(tmp, v, vl);
+	tmp[vl] = 0;
+	if (sscanf(tmp, "%lf %lf %lf", &k1, &b, &tw) != 3 || !(k1 >= 0) ||
+	    !(b >= 0 && b <= 1) || !(tw >= 0))
+		return LEDE_ECORRUPT;
+	o->k1 = k1;
+	o->b = b;
+	o->title_w = tw;
+	return 0;
+}
+
+void srch_result_release(srch_result *r)
+{
+	free(r->hits);
+	for (size_t i = 0; i < r->nstems; i++)
+		free(r->stems[i]);
+	free(r->stems);
+	memset(r, 0, sizeof(*r));
+}
+
+static int prepare(ix_txn *t, ana *a, const char *qs, size_t len,
+		   const srch_opts *o, sctx *s, query *q, plan *p,
+		   int *empty)
+{
+	ix_stats st;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	memset(p, 0, sizeof(*p));
+	*empty = 0;
+	s->t = t;
+	s->a = a;
+	s->o = o;
+	s->chunk = UINT32_MAX;
+	s->kdoc = 0;
+	if (!(o->k1 >= 0) || !(o->b >= 0 && o->b <= 1) ||
+	    !(o->title_w >= 0) || o->k1 > 1000 || o->title_w > 1000)
+		return LEDE_EINVAL;
+	if (o->k > SRCH_MAX_K || o->offset > SRCH_MAX_K ||
+	    o->k + o->offset > SRCH_MAX_K)
+		return LEDE_ETOOBIG;
+	rc = q_parse(a, qs, len, o->mode, q);
+	if (rc)
+		return rc;
+	p->from = o->from ? o->from : q->from;
+	p->to = o->to ? o->to : q->to;
+	p->by_date = (o->sort >= 0 ? o->sort : q->sort) == Q_SORT_DATE;
+	rc = ix_stats_get(t, &st);
+	if (rc)
+		return rc;
+	if (st.ndocs == 0 || !q->root) {
+		*empty = 1;
+		return 0;
+	}
+	s->N = (double)st.ndocs;
+	s->avgdl = (double)st.sumlen / s->N;
+	if (!(s->avgdl > 0))
+		s->avgdl = 1;
+	s->kbase = o->k1 * (1 - o->b);
+	s->kslope = o->k1 * o->b / s->avgdl;
+	rc = build(s, q->root, 0, &p->root);
+	if (rc)
+		return rc;
+	if (p->root->kind != N_BOOL)
+		*empty = 1;
+	return 0;
+}
+
+int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
+	     const srch_opts *o, srch_result *r)
+{
+	sctx *s = NULL;
+	query q;
+	plan p = { 0 };
+	heap hp = { 0 };
+	int rc, empty;
+
+	memset(r, 0, sizeof(*r));
+	memset(&q, 0, sizeof(q));
+	s = malloc(sizeof(*s));
+	if (!s)
+		return LEDE_ENOMEM;
+	rc = prepare(t, a, qs, len, o, s, &q, &p, &empty);
+	q_dump(&q, r->parsed, sizeof(r->parsed));
+	r->sort = p.by_date;
+	r->from = p.from;
+	r->to = p.to;
+	if (rc || empty)
+		goto out;
+	if (o->count && !p.by_date && !o->exhaustive) {
+		node *only = p.root->nkids == 1 ? p.root->kids[0] : NULL;
+
+		/* One word, no filter: its live df is the exact count. */
+		if (only && only->kind == N_TERM && only->occur != Q_MUST_NOT
+		    && !p.from && !p.to) {
+			r->total = only->c->df;
+		} else {
+			node_free(p.root);
+			p.root = NULL;
+			rc = build(s, q.root, 0, &p.root);
+			if (!rc)
+				rc = run_all(s, &p, NULL, &r->total, 0);
+			if (rc)
+				goto out;
+			/* the cursors are spent: a fresh tree for the top k */
+			node_free(p.root);
+			p.root = NULL;
+			rc = build(s, q.root, 0, &p.root);
+			if (rc)
+				goto out;
+		}
+		r->counted = 1;
+	}
+	/* highlight the query's own words, not feedback words */
+	rc = collect_stems(p.root, r);
+	if (rc)
+		goto out;
+	if (o->fb_docs > 0 && o->fb_terms > 0 && !p.by_date &&
+	    q.root && q.nterms > 0) {
+		heap fh = { NULL, 0, (size_t)o->fb_docs, 0 };
+
+		fh.h = malloc(fh.m * sizeof(*fh.h));
+		if (!fh.h) {
+			rc = LEDE_ENOMEM;
+			goto out;
+		}
+		rc = run_top(s, &p, &fh);
+		if (!rc)
+			rc = rm3_expand(s, fh.h, fh.n, &q);
+		free(fh.h);
+		if (rc)
+			goto out;
+		node_free(p.root);
+		p.root = NULL;
+		rc = build(s, q.root, 0, &p.root);
+		if (rc)
+			goto out;
+		if (p.root->kind != N_BOOL)
+			goto out;
+	}
+	hp.m = o->k + o->offset;
+	hp.by_date = p.by_date;
+	hp.h = malloc((hp.m ? hp.m : 1) * sizeof(*hp.h));
+	if (!hp.h) {
+		rc = LEDE_ENOMEM;
+		goto out;
+	}
+	if (p.by_date || o->exhaustive) {
+		rc = run_all(s, &p, &hp, &r->total, 1);
+		r->counted = 1;
+	} else if (hp.m) {
+		rc = run_top(s, &p, &hp);
+	}
+	if (rc)
+		goto out;
+	r->postings = s->postings;
+	r->blocks = s->blocks;
+	r->candidates = s->candidates;
+	qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hit, &hp);
+	if (hp.n > o->offset) {
+		memmove(hp.h, hp.h + o->offset,
+			(hp.n - o->offset) * sizeof(*hp.h));
+		r->n = hp.n - o->offset;
+	}
+	r->hits = hp.h;
+	hp.h = NULL;
+out:
+	free(hp.h);
+	node_free(p.root);
+	q_free(&q);
+	free(s);
+	if (rc) {
+		srch_result_release(r);
+	}
+	return rc;
+}
+
+int srch_explain(ix_txn *t, ana *a, const char *qs, size_t len,
+		 const srch_opts *o, uint32_t docid, srch_part *parts,
+		 size_t cap, size_t *n)
+{
+	sctx *s = NULL;
+	query q;
+	plan p = { 0 };
+	double sc;
+	int rc, empty, live;
+
+	*n = 0;
+	memset(&q, 0, sizeof(q));
+	s = malloc(sizeof(*s));
+	if (!s)
+		return LEDE_ENOMEM;
+	rc = prepare(t, a, qs, len, o, s, &q, &p, &empty);
+	if (rc || empty)
+		goto out;
+	rc = node_next(s, p.root, docid);
+	if (rc || p.root->doc != docid)
+		goto out;
+	rc = doc_norm(s, docid, &live);
+	if (rc || !live)
+		goto out;
+	s->parts = parts;
+	s->cap_parts = cap;
+	rc = node_score(s, p.root, docid, &sc);
+	*n = s->nparts;
+out:
+	node_free(p.root);
+	q_free(&q);
+	free(s);
 	return rc;
 }

@@ -160,6 +160,10 @@ static int search(ix *x, const char *q, size_t k, size_t offset,
 	srch_opts_init(&o);
 	o.k = k;
 	o.offset = offset;
+	o.count = 1;
+	o.k1 = 1.2;      /* the hand-computed scores: Lucene's BM25 */
+	o.b = 0.75;
+	o.title_w = 0;   /* body BM25 only */
 	rc = ana_new(ix_lang(x), &a);
 	if (!rc)
 		rc = ix_begin(x, 0, &t);
