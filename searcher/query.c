@@ -706,7 +706,7 @@ static int on_plain(void *ctx, const char *st, size_t len,
 			return 0;
 		}
 	}
-	if (c->root->nkids >= Q_MAX_TERMS)
+	if (c->root->nkids >= Q_PLAIN_MAX_TERMS)
 		return LEDE_ETOOBIG;
 	n = node_new(Q_TERM);
 	if (!n)
@@ -805,7 +805,7 @@ int q_parse(ana *a, const char *s, size_t len, int mode, query *out)
 	out->sort = -1;
 	if (!a || (!s && len) || (mode != Q_PLAIN && mode != Q_SYNTAX))
 		return LEDE_EINVAL;
-	if (len > Q_MAX_BYTES)
+	if (len > (mode == Q_PLAIN ? Q_PLAIN_MAX_BYTES : Q_MAX_BYTES))
 		return LEDE_ETOOBIG;
 	memset(&p, 0, sizeof(p));
 	p.a = a;
@@ -830,7 +830,7 @@ int q_parse(ana *a, const char *s, size_t len, int mode, query *out)
 		merge_top(out->root);
 	}
 	out->nterms = count_terms(out->root);
-	if (out->nterms > Q_MAX_TERMS)
+	if (out->nterms > (mode == Q_PLAIN ? Q_PLAIN_MAX_TERMS : Q_MAX_TERMS))
 		rc = LEDE_ETOOBIG;
 out:
 	if (rc)

@@ -34,6 +34,10 @@
 
 #define Q_MAX_BYTES   1024   /* longer queries: LEDE_ETOOBIG */
 #define Q_MAX_TERMS   64     /* stems over all leaves: LEDE_ETOOBIG */
+/* Q_PLAIN reads test-collection topics (whole abstracts, as the peers
+ * take them): its caps are wider, distinct words counted. */
+#define Q_PLAIN_MAX_BYTES 8192
+#define Q_PLAIN_MAX_TERMS 256
 #define Q_MAX_DEPTH   16     /* deeper nesting is flattened */
 #define Q_PREFIX_MAX  128    /* expansions of one word* */
 #define Q_PREFIX_MIN  2      /* shorter prefixes are read as words */
@@ -88,7 +92,8 @@ typedef struct query {
 /* Parse s[0..len) (not NUL-terminated) with a (the index's analysis).
  * Q_PLAIN ignores every operator and reads only words (the --batch
  * default, as the peers take their topics). LEDE_ETOOBIG over
- * Q_MAX_BYTES / Q_MAX_TERMS, LEDE_ENOMEM; never fails on syntax. */
+ * Q_MAX_BYTES / Q_MAX_TERMS (Q_PLAIN: Q_PLAIN_MAX_BYTES /
+ * Q_PLAIN_MAX_TERMS), LEDE_ENOMEM; never fails on syntax. */
 int q_parse(ana *a, const char *s, size_t len, int mode, query *out)
 	LEDE_WUR;
 void q_free(query *q);
@@ -96,7 +101,7 @@ void q_free(query *q);
  * gives the last day it covers. 0 on success. */
 int q_date(const char *s, size_t len, int end, int32_t *ymd);
 /* The tree as one line, for tests and --explain:
- *   (+nso pegasus -apple title:"jamal khashoggi" prefix:sanction*)
+ *   (+nso pegasus -apple title:"jamal khashoggi" sanction*)
  * Written into out (cap bytes, NUL-terminated, truncated). */
 void q_dump(const query *q, char *out, size_t cap);
 

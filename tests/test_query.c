@@ -86,7 +86,7 @@ static const char *pq(const char *s, size_t len, int mode)
 	}
 	CHECK(q.root && q.root->kind == Q_BOOL &&
 	      tree_ok(q.root, 0, 1, &terms, &Maxd) && terms == q.nterms &&
-	      q.nterms <= Q_MAX_TERMS);
+	      q.nterms <= (mode == Q_PLAIN ? Q_PLAIN_MAX_TERMS : Q_MAX_TERMS));
 	q_dump(&q, D, sizeof(D));
 	q_free(&q);
 	return D;
@@ -636,7 +636,7 @@ static void test_caps(void)
 	for (int i = 0; i < 1025; i += 4)
 		s[i] = ' ';
 	CHECK_STR(pq(s, 1025, Q_SYNTAX), "ERR -6");
-	CHECK_STR(pq(s, 1025, Q_PLAIN), "ERR -6");
+	CHECK_STR(pq(s, 1025, Q_PLAIN), "(aaa^256)");   /* topics: 8 KiB */
 	CHECK_STR(pq(s, 1024, Q_SYNTAX), "(aaa^256)");
 	{
 		char *o = rep("oil ", 256, "");
@@ -657,7 +657,32 @@ static void test_caps(void)
 	q_free(&q);
 	n += (size_t)snprintf(s + n, sizeof(s) - n, "w64");
 	CHECK_STR(pq(s, n, Q_SYNTAX), "ERR -6");
-	CHECK_STR(pq(s, n, Q_PLAIN), "ERR -6");
+	CHECK_INT(q_parse(A, s, n, Q_PLAIN, &q), 0);    /* topics: 256 */
+	CHECK_INT(q.nterms, 65);
+	q_free(&q);
+	{
+		/* 256 distinct words pass in plain mode, 257 do not; 8 KiB
+		 * of bytes pass, one more does not */
+		char *big = malloc(Q_PLAIN_MAX_BYTES + 2);
+		size_t bn = 0;
+
+		if (!big) {
+			CHECK(!"malloc");
+			return;
+		}
+		for (int i = 0; i < 256; i++)
+			bn += (size_t)snprintf(big + bn, 64, "x%d ", i);
+		CHECK_INT(q_parse(A, big, bn, Q_PLAIN, &q), 0);
+		CHECK_INT(q.nterms, 256);
+		q_free(&q);
+		bn += (size_t)snprintf(big + bn, 64, "x256");
+		CHECK_STR(pq(big, bn, Q_PLAIN), "ERR -6");
+		memset(big, ' ', Q_PLAIN_MAX_BYTES + 1);
+		memcpy(big, "oil", 3);
+		CHECK_STR(pq(big, Q_PLAIN_MAX_BYTES, Q_PLAIN), "(oil)");
+		CHECK_STR(pq(big, Q_PLAIN_MAX_BYTES + 1, Q_PLAIN), "ERR -6");
+		free(big);
+	}
 	/* a repeat is one term; inside a group it is not merged */
 	n = 0;
 	for (int i = 0; i < 64; i++)
