@@ -212,5 +212,5 @@ ids "deleted doc gone" "o2" oil
 "$LEDE" search -i "$IX" --count oil >"$T/out" 2>&1
 expect "count excludes deleted" "^1$" "$T/out"
 
-echo "$pass passed, $fail failed"
+echo "e2e_search: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

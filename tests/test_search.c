@@ -1,0 +1,496 @@
+/*
+ * test_search.c - the search core against oracles.
+ *
+ * A seeded random archive (Zipf-like words, titles, dates, some deleted
+ * documents, several batches so terms have many blocks) is indexed;
+ * then many random queries run twice, pruned (MaxScore + block bounds)
+ * and exhaustive (every match scored), and must give the same hits in
+ * the same order with the same scores. Matching (required, excluded,
+ * phrases, title, date filters) is checked against a brute-force scan
+ * of the documents kept in memory, and counts against the same scan.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "t.h"
+#include "../common/ana.h"
+#include "../common/ix.h"
+#include "../indexer/bld.h"
+#include "../searcher/search.h"
+
+#define MIB ((size_t)1 << 20)
+#define NDOC 3000
+#define NVOC 400
+#define MAXW 120
+
+#define REQ(expr) do { \
+	int req_rc_ = (expr); \
+	CHECK_INT(req_rc_, 0); \
+	if (req_rc_ != 0) \
+		goto out; \
+} while (0)
+
+static uint64_t rng = 88172645463325252ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+/* A Zipf-like draw: word i with weight about 1/(i+1). */
+static uint32_t zipf(void)
+{
+	double u = (rnd(1000000) + 0.5) / 1000000.0;
+
+	return (uint32_t)(pow((double)NVOC + 1, u) - 1) % NVOC;
+}
+
+/* Words are "wNNN" (no stemming effect) and positions are the token
+ * order: title tokens first, then the body after a gap of one. */
+typedef struct tdoc {
+	uint16_t tw[8], bw[MAXW];
+	int nt, nb;
+	int32_t date;
+	int live;
+} tdoc;
+
+static tdoc docs[NDOC];
+
+static void word(char *out, uint32_t w)
+{
+	snprintf(out, 8, "w%03u", (unsigned)w);
+}
+
+static void render(const tdoc *d, char *title, char *body)
+{
+	size_t at = 0;
+
+	title[0] = body[0] = 0;
+	for (int i = 0; i < d->nt; i++) {
+		word(title + at, d->tw[i]);
+		at += 4;
+		title[at++] = ' ';
+		title[at] = 0;
+	}
+	at = 0;
+	for (int i = 0; i < d->nb; i++) {
+		word(body + at, d->bw[i]);
+		at += 4;
+		body[at++] = ' ';
+		body[at] = 0;
+	}
+}
+
+static int has_word(const uint16_t *w, int n, uint32_t x)
+{
+	for (int i = 0; i < n; i++)
+		if (w[i] == x)
+			return 1;
+	return 0;
+}
+
+/* Adjacent pair a b in the body or across the title. */
+static int has_pair(const tdoc *d, uint32_t a, uint32_t b)
+{
+	for (int i = 0; i + 1 < d->nb; i++)
+		if (d->bw[i] == a && d->bw[i + 1] == b)
+			return 1;
+	for (int i = 0; i + 1 < d->nt; i++)
+		if (d->tw[i] == a && d->tw[i + 1] == b)
+			return 1;
+	return 0;
+}
+
+static int doc_has(const tdoc *d, uint32_t w)
+{
+	return has_word(d->bw, d->nb, w) || has_word(d->tw, d->nt, w);
+}
+
+static ix *X;
+static ana *A;
+static char Dir[64];
+
+static int build_index(void)
+{
+	bld *b = NULL;
+	bld_opts o = { 8 * MIB, 1 };
+	char title[64], body[MAXW * 5 + 8], id[16];
+	int rc = 0;
+
+	snprintf(Dir, sizeof(Dir), "/tmp/lede-test-search.XXXXXX");
+	if (!mkdtemp(Dir))
+		return -1;
+	rc = ix_open(Dir, IX_CREATE, NULL, &X);
+	if (rc)
+		return rc;
+	for (int i = 0; i < NDOC; i++) {
+		tdoc *d = &docs[i];
+		d->nt = 1 + (int)rnd(6);
+		d->nb = 5 + (int)rnd(MAXW - 5);
+		for (int j = 0; j < d->nt; j++)
+			d->tw[j] = (uint16_t)zipf();
+		for (int j = 0; j < d->nb; j++)
+			d->bw[j] = (uint16_t)zipf();
+		d->date = 20100101 + (int32_t)rnd(10) * 10000 +
+			  (int32_t)rnd(12) * 100 + (int32_t)rnd(28);
+		d->live = 1;
+	}
+	/* three sessions: a bulk load, then two batches appended, so that
+	 * terms have blocks from several writes */
+	for (int part = 0; part < 3 && !rc; part++) {
+		int lo = part * NDOC / 3, hi = (part + 1) * NDOC / 3;
+
+		o.bulk = part == 0;
+		rc = bld_new(X, &o, &b);
+		for (int i = lo; i < hi && !rc; i++) {
+			rd_doc rd;
+
+			render(&docs[i], title, body);
+			snprintf(id, sizeof(id), "d%d", i);
+			memset(&rd, 0, sizeof(rd));
+			rd.id = id;
+			rd.title = title;
+			rd.date = docs[i].date;
+			rd.url = "";
+			rd.tags = "";
+			rd.body = body;
+			rd.body_len = strlen(body);
+			rd.source = "test";
+			rc = bld_add(b, &rd);
+		}
+		if (!rc)
+			rc = bld_commit(b);
+		bld_free(b);
+		b = NULL;
+	}
+	/* delete every 17th document */
+	if (!rc)
+		rc = bld_new(X, &o, &b);
+	for (int i = 0; i < NDOC && !rc; i += 17) {
+		snprintf(id, sizeof(id), "d%d", i);
+		rc = bld_remove(b, id, strlen(id));
+		docs[i].live = 0;
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	bld_free(b);
+	if (!rc)
+		rc = ana_new("english", &A);
+	return rc;
+}
+
+static int run(const char *q, srch_opts *o, srch_result *r)
+{
+	ix_txn *t = NULL;
+	int rc = ix_begin(X, 0, &t);
+
+	if (!rc)
+		rc = srch_run(t, A, q, strlen(q), o, r);
+	ix_abort(t);
+	return rc;
+}
+
+/* Hits of the docids, as indexes into docs[] (docid = index + 1: one
+ * bulk load and batches in order, no replacement). */
+static int hits_match(const srch_result *r, int (*pred)(const tdoc *,
+		      const uint32_t *), const uint32_t *w)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		uint32_t d = r->hits[i].docid;
+		if (d < 1 || d > NDOC || !docs[d - 1].live ||
+		    !pred(&docs[d - 1], w))
+			return 0;
+	}
+	return 1;
+}
+
+static uint64_t count_docs(int (*pred)(const tdoc *, const uint32_t *),
+			   const uint32_t *w)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < NDOC; i++)
+		if (docs[i].live && pred(&docs[i], w))
+			n++;
+	return n;
+}
+
+static int p_any2(const tdoc *d, const uint32_t *w)
+{
+	return doc_has(d, w[0]) || doc_has(d, w[1]);
+}
+
+static int p_must_not(const tdoc *d, const uint32_t *w)
+{
+	return doc_has(d, w[0]) && !doc_has(d, w[1]);
+}
+
+static int p_and(const tdoc *d, const uint32_t *w)
+{
+	return doc_has(d, w[0]) && doc_has(d, w[1]);
+}
+
+static int p_phrase(const tdoc *d, const uint32_t *w)
+{
+	return has_pair(d, w[0], w[1]);
+}
+
+static int p_title(const tdoc *d, const uint32_t *w)
+{
+	return has_word(d->tw, d->nt, w[0]);
+}
+
+static int p_dated(const tdoc *d, const uint32_t *w)
+{
+	return doc_has(d, w[0]) && d->date >= 20130101 &&
+		d->date <= 20151231;
+}
+
+static int same_hits(const srch_result *a, const srch_result *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->hits[i].docid != b->hits[i].docid ||
+		    a->hits[i].score != b->hits[i].score)
+			return 0;
+	return 1;
+}
+
+/* Pruned and exhaustive agree on random disjunctions (and with + and -)
+ * for several k and ranking settings. */
+static void test_pruned_equals_exhaustive(void)
+{
+	static const double tws[] = { 0, 0.5, 2 };
+	static const double k1s[] = { 1.2, 2.0, 0.5 };
+	int bad = 0, runs = 0;
+
+	for (int it = 0; it < 300; it++) {
+		char q[256], w[8];
+		size_t at = 0;
+		int nw = 1 + (int)rnd(5);
+		srch_opts o;
+		srch_result r1, r2;
+
+		for (int j = 0; j < nw; j++) {
+			const char *pre = "";
+			uint32_t v = it % 3 ? zipf() : rnd(NVOC);
+			if (rnd(8) == 0)
+				pre = "+";
+			else if (rnd(10) == 0)
+				pre = "-";
+			word(w, v);
+			at += (size_t)snprintf(q + at, sizeof(q) - at,
+					       "%s%s ", pre, w);
+		}
+		srch_opts_init(&o);
+		o.k = (size_t[]){ 1, 10, 100, 1000 }[it % 4];
+		o.title_w = tws[it % 3];
+		o.k1 = k1s[(it / 3) % 3];
+		if (run(q, &o, &r1)) {
+			bad++;
+			continue;
+		}
+		o.exhaustive = 1;
+		if (run(q, &o, &r2)) {
+			srch_result_release(&r1);
+			bad++;
+			continue;
+		}
+		runs++;
+		if (!same_hits(&r1, &r2)) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "differ: %s (k %zu)\n", q, o.k);
+		}
+		srch_result_release(&r1);
+		srch_result_release(&r2);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(runs, 300);
+}
+
+/* Matching semantics against the in-memory oracle, and exact counts. */
+static void test_matching(void)
+{
+	int bad = 0, checks = 0;
+
+	for (int it = 0; it < 120; it++) {
+		uint32_t w[2] = { zipf(), zipf() };
+		char a[8], b[8], q[64];
+		srch_opts o;
+		srch_result r;
+		int (*pred)(const tdoc *, const uint32_t *);
+
+		if (w[0] == w[1])
+			w[1] = (w[1] + 1) % NVOC;
+		word(a, w[0]);
+		word(b, w[1]);
+		switch (it % 6) {
+		case 0:
+			snprintf(q, sizeof(q), "%s %s", a, b);
+			pred = p_any2;
+			break;
+		case 1:
+			snprintf(q, sizeof(q), "%s -%s", a, b);
+			pred = p_must_not;
+			break;
+		case 2:
+			snprintf(q, sizeof(q), "%s AND %s", a, b);
+			pred = p_and;
+			break;
+		case 3:
+			snprintf(q, sizeof(q), "\"%s %s\"", a, b);
+			pred = p_phrase;
+			break;
+		case 4:
+			snprintf(q, sizeof(q), "title:%s", a);
+			pred = p_title;
+			break;
+		default:
+			snprintf(q, sizeof(q), "%s from:2013 to:2015", a);
+			pred = p_dated;
+			break;
+		}
+		srch_opts_init(&o);
+		o.k = 1000;
+		o.count = 1;
+		if (run(q, &o, &r)) {
+			bad++;
+			continue;
+		}
+		checks++;
+		if (!hits_match(&r, pred, w) ||
+		    r.total != count_docs(pred, w) ||
+		    r.n != (r.total < 1000 ? r.total : 1000)) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "%s: %zu hits, total %llu, "
+					"oracle %llu\n", q, r.n,
+					(unsigned long long)r.total,
+					(unsigned long long)count_docs(pred,
+								       w));
+		}
+		srch_result_release(&r);
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(checks, 120);
+}
+
+/* sort:date returns the newest matches first; scores break ties. */
+static void test_sort_date(void)
+{
+	srch_opts o;
+	srch_result r;
+	uint32_t w[2] = { 3, 0 };
+	int ok = 1;
+
+	srch_opts_init(&o);
+	o.k = 50;
+	o.sort = Q_SORT_DATE;
+	CHECK_INT(run("w003", &o, &r), 0);
+	CHECK(r.n == 50);
+	CHECK(hits_match(&r, p_any2, (uint32_t[]){ 3, 3 }));
+	for (size_t i = 1; i < r.n; i++) {
+		int32_t a = docs[r.hits[i - 1].docid - 1].date;
+		int32_t b = docs[r.hits[i].docid - 1].date;
+		if (a < b)
+			ok = 0;
+	}
+	CHECK(ok);
+	/* the newest of all matching documents comes first */
+	{
+		int32_t best = 0;
+		for (int i = 0; i < NDOC; i++)
+			if (docs[i].live && doc_has(&docs[i], 3) &&
+			    docs[i].date > best)
+				best = docs[i].date;
+		CHECK(r.n && docs[r.hits[0].docid - 1].date == best);
+	}
+	(void)w;
+	srch_result_release(&r);
+}
+
+/* Feedback keeps the query's own matches ranked and adds words. */
+static void test_rm3(void)
+{
+	srch_opts o;
+	srch_result r1, r2;
+
+	srch_opts_init(&o);
+	o.k = 10;
+	CHECK_INT(run("w050 w120", &o, &r1), 0);
+	o.fb_docs = 10;
+	o.fb_terms = 10;
+	o.fb_orig = 0.5;
+	CHECK_INT(run("w050 w120", &o, &r2), 0);
+	CHECK(r1.n == 10 && r2.n == 10);
+	/* the snippet words stay the query's own */
+	CHECK_INT(r2.nstems, 2);
+	/* pruned and exhaustive agree with feedback too */
+	{
+		srch_result r3;
+		o.exhaustive = 1;
+		CHECK_INT(run("w050 w120", &o, &r3), 0);
+		CHECK(same_hits(&r2, &r3));
+		srch_result_release(&r3);
+	}
+	srch_result_release(&r1);
+	srch_result_release(&r2);
+}
+
+/* Caps and bad options. */
+static void test_caps(void)
+{
+	srch_opts o;
+	srch_result r;
+	char big[1100];
+
+	srch_opts_init(&o);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CHECK_INT(run(big, &o, &r), LEDE_ETOOBIG);
+	o.k = SRCH_MAX_K;
+	o.offset = 1;
+	CHECK_INT(run("w001", &o, &r), LEDE_ETOOBIG);
+	srch_opts_init(&o);
+	o.b = 2;
+	CHECK_INT(run("w001", &o, &r), LEDE_EINVAL);
+	srch_opts_init(&o);
+	o.k = 0;
+	o.count = 1;
+	CHECK_INT(run("w001", &o, &r), 0);
+	CHECK(r.n == 0 && r.counted && r.total > 0);
+	srch_result_release(&r);
+}
+
+int main(void)
+{
+	char p[128];
+
+	if (build_index()) {
+		CHECK(!"build the test index");
+		goto out;
+	}
+	test_pruned_equals_exhaustive();
+	test_matching();
+	test_sort_date();
+	test_rm3();
+	test_caps();
+out:
+	ana_free(A);
+	ix_close(X);
+	snprintf(p, sizeof(p), "%s/data.mdb", Dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", Dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/writer.lock", Dir);
+	unlink(p);
+	rmdir(Dir);
+	return t_done("test_search");
+}
