@@ -80,7 +80,7 @@ static void usage(FILE *f)
 "        ranked search; QUERY: words, +must -not AND OR NOT ( )\n"
 "        \"a phrase\" title:word word* from:2019 to:2020-06 sort:date\n"
 "  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
-"         [--syntax]           TREC run for qid<TAB>query lines\n"
+"         [--syntax] [--stats] TREC run for qid<TAB>query lines\n"
 "  stats [-i DIR]              documents, terms, postings, bytes per table\n"
 "  check [-i DIR]              verify every block and record\n"
 "  compact [-i DIR]            merge small blocks, drop deleted postings\n"
@@ -98,7 +98,7 @@ typedef struct opts {
 	int n_set;
 	const char *batch, *run_tag, *latency;
 	int json, explain, count, syntax, exhaustive;
-	int rm3;
+	int rm3, stats;
 	size_t fb_docs, fb_terms;
 	double fb_orig;           /* < 0 unset */
 	int sort;                 /* -1 unset */
@@ -200,6 +200,8 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 			o->exhaustive = 1;
 		} else if (strcmp(a, "--rm3") == 0) {
 			o->rm3 = 1;
+		} else if (strcmp(a, "--stats") == 0) {
+			o->stats = 1;
 		} else if (strcmp(a, "--fb-docs") == 0 ||
 			   strcmp(a, "--fb-terms") == 0) {
 			size_t *dst = a[5] == 'd' ? &o->fb_docs : &o->fb_terms;
@@ -765,6 +767,9 @@ static int search_opts(ix_txn *t, const opts *o, srch_opts *so)
 
 static int run_batch(ix_txn *t, ana *a, opts *o)
 {
+	struct {
+		uint64_t queries, postings, total, blocks, candidates;
+	} sum;
 	FILE *in = fopen(o->batch, "r");
 	FILE *lat = NULL;
 	char *line = NULL;
@@ -797,6 +802,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	}
 	so.k = o->n_set ? o->n : 1000;
 	so.mode = o->syntax ? Q_SYNTAX : Q_PLAIN;
+	memset(&sum, 0, sizeof(sum));
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *tab, *q;
 		srch_result r;
@@ -837,6 +843,11 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 		}
 		if (lat)
 			fprintf(lat, "%s\t%.0f\t%zu\n", line, us, r.n);
+		sum.queries++;
+		sum.postings += r.postings;
+		sum.total += r.postings_total;
+		sum.blocks += r.blocks;
+		sum.candidates += r.candidates;
 		srch_result_release(&r);
 	}
 	free(line);
@@ -847,6 +858,18 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 		lede_err("search failed: %s", lede_strerror(rc));
 		return 2;
 	}
+	if (o->stats && sum.queries)
+		fprintf(stderr, "%llu queries: %llu of %llu postings decoded "
+			"(%.1f%%), %llu blocks, %llu documents scored; per "
+			"query %.0f of %.0f postings\n",
+			(unsigned long long)sum.queries,
+			(unsigned long long)sum.postings,
+			(unsigned long long)sum.total,
+			sum.total ? 100.0 * sum.postings / sum.total : 0.0,
+			(unsigned long long)sum.blocks,
+			(unsigned long long)sum.candidates,
+			(double)sum.postings / sum.queries,
+			(double)sum.total / sum.queries);
 	return 0;
 }
 

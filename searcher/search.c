@@ -1103,6 +1103,24 @@ static int build(sctx *s, const q_node *q, int depth, node **out)
 	return LEDE_EINVAL;
 }
 
+/* Postings of every list of the tree: what an exhaustive evaluation
+ * would decode. */
+static uint64_t tree_postings(const node *n)
+{
+	uint64_t v = 0;
+
+	if (n->c)
+		v += n->c->df;
+	if (n->tb)
+		v += n->tb->df;
+	for (size_t j = 0; j < n->np; j++)
+		if (n->pc && n->pc[j])
+			v += n->pc[j]->df;
+	for (size_t i = 0; i < n->nkids; i++)
+		v += tree_postings(n->kids[i]);
+	return v;
+}
+
 /* Main-field stems of the tree, for snippets. */
 static int collect_stems(const node *n, srch_result *r)
 {
@@ -2088,6 +2106,7 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	if (rc)
 		goto out;
 	r->postings = s->postings;
+	r->postings_total = tree_postings(p.root);
 	r->blocks = s->blocks;
 	r->candidates = s->candidates;
 	qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hit, &hp);

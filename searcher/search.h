@@ -74,6 +74,7 @@ typedef struct srch_result {
 			   * expansions included (for snippets) */
 	size_t nstems;
 	uint64_t postings;  /* postings decoded (top k part) */
+	uint64_t postings_total; /* postings of the lists it could read */
 	uint64_t blocks;    /* blocks decoded */
 	uint64_t candidates;/* documents scored */
 	int sort;           /* what was applied */

@@ -194,6 +194,8 @@ printf 'q1\tpegasus -apple\nq2\t"journalist jamal"\n' >"$T/topics.tsv"
 expect "batch run line" "^q1 Q0 n1 [12] [0-9.]+ t$" "$T/run"
 expect "batch ignores operators" "^q1 Q0 n2 " "$T/run"
 expect "latency lines" "^q1	[0-9]+	2$" "$T/lat"
+"$LEDE" search -i "$IX" --batch "$T/topics.tsv" --stats >/dev/null 2>"$T/err"
+expect "--stats: postings decoded of the total" "^2 queries: [0-9]+ of [0-9]+ postings decoded" "$T/err"
 "$LEDE" search -i "$IX" --batch "$T/topics.tsv" --syntax >"$T/run" 2>&1
 expect_not "--syntax applies -apple" "^q1 Q0 n1 " "$T/run"
 expect "--syntax phrase" "^q2 Q0 k3 1 " "$T/run"
