@@ -90,6 +90,8 @@ bench: all
 	@if [ -x $(BENCH_WORK)/bin/sqlite_fts5 ]; then \
 	  sh bench/compare_index.sh $(BENCH_WORK)/corpora/news.jsonl sqlite_fts5 lucene sphinx xapian; \
 	  sh bench/compare_index.sh $(BENCH_WORK)/corpora/syn1m.jsonl sqlite_fts5 lucene; \
+	  sh bench/compare_search.sh $(BENCH_WORK)/corpora/news.jsonl ../shared/bench/queries/news/queries.tsv sqlite_fts5 lucene xapian sphinx; \
+	  sh bench/compare_search.sh $(BENCH_WORK)/corpora/syn1m.jsonl ../shared/bench/queries/syn1m/queries.tsv lucene; \
 	else echo "peers not built: bash ../shared/bench/build.sh for the side-by-side table"; fi
 
 # Ranking quality on cranfield and cisi next to the peers' figures;
