@@ -12,6 +12,8 @@
  * DBI "meta"  (ASCII key -> value)
  *     "schema"  u32 IX_SCHEMA
  *     "lang"    stemmer language, ASCII, e.g. "english"
+ *     "bm25"    optional ranking defaults, ASCII "k1 b title_weight"
+ *               (e.g. "2 0.75 0.5"), written by `lede index --k1 ...`
  *     "stats"   u64 ndocs      live documents
  *               u64 sumlen     sum of live documents' lengths (tokens)
  *               u32 next_docid next docid to hand out (docids start at 1)
