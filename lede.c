@@ -1074,6 +1074,24 @@ static int cmd_stats(opts *o)
 		return 1;
 	}
 	mt_stats_print(x, &ms, stdout);
+	{
+		ix_txn *t = NULL;
+		srch_opts so;
+
+		srch_opts_init(&so);
+		rc = ix_begin(x, 0, &t);
+		if (!rc)
+			rc = srch_opts_from_index(t, &so);
+		ix_abort(t);
+		if (rc) {
+			lede_err("cannot read the ranking settings: %s",
+				 lede_strerror(rc));
+			ix_close(x);
+			return 1;
+		}
+		printf("ranking:          BM25 k1 %g, b %g, title weight %g\n",
+		       so.k1, so.b, so.title_w);
+	}
 	ix_close(x);
 	return 0;
 }

@@ -185,6 +185,8 @@ if [ "$s1" != "$s2" ]; then ok; else bad "--k1/--b change the score"; fi
 "$LEDE" index -q -i "$IX" --k1 2.0 --b 0.2 "$T/a.jsonl" >/dev/null 2>&1
 s3=$("$LEDE" search -i "$IX" --json oil | python3 -c 'import json,sys; print(json.load(sys.stdin)["hits"][0]["score"])')
 if [ "$s3" = "$s2" ]; then ok; else bad "index settings: $s3 vs $s2"; fi
+"$LEDE" stats -i "$IX" >"$T/out" 2>&1
+expect "stats shows the stored ranking" "^ranking: +BM25 k1 2, b 0.2," "$T/out"
 "$LEDE" index -q -i "$IX" --k1 1.2 --b 0.75 "$T/a.jsonl" >/dev/null 2>&1
 
 # batch: plain words by default, the query language with --syntax
