@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <lmdb.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,10 @@ static const char *const dbi_names[IX_NDBI] = {
 };
 
 struct ix {
+	/* Transactions of this process's threads hold it shared; adopting
+	 * a map another process grew (mdb_env_set_mapsize) needs no
+	 * transaction open in the process, so it holds it exclusive. */
+	pthread_rwlock_t txlock;
 	int lock_fd;             /* writer.lock, -1 when not held */
 	MDB_env *env;
 	MDB_dbi dbi[IX_NDBI];
@@ -227,6 +232,10 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 
 	*out = NULL;
 	x = calloc(1, sizeof(*x));
+	if (x && pthread_rwlock_init(&x->txlock, NULL)) {
+		free(x);
+		x = NULL;
+	}
 	if (!x)
 		return LEDE_ENOMEM;
 	x->lock_fd = -1;
@@ -345,6 +354,7 @@ void ix_close(ix *x)
 	if (x->lock_fd >= 0)
 		close(x->lock_fd);   /* releases the flock */
 	mdb_env_close(x->env);
+	pthread_rwlock_destroy(&x->txlock);
 	free(x->path);
 	free(x);
 }
@@ -371,7 +381,9 @@ int ix_ensure_room(ix *x, uint64_t bytes)
 	size = info.me_mapsize;
 	while (size < need)
 		size *= 2;
+	pthread_rwlock_wrlock(&x->txlock);
 	rc = mdb_env_set_mapsize(x->env, size);
+	pthread_rwlock_unlock(&x->txlock);
 	if (rc)
 		return lmdb_fail(x, rc, "cannot grow the map");
 	return 0;
@@ -390,15 +402,21 @@ int ix_begin(ix *x, int write, ix_txn **out)
 		return LEDE_ENOMEM;
 	t->x = x;
 	t->write = write;
+	pthread_rwlock_rdlock(&x->txlock);
 	rc = mdb_txn_begin(x->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process grew the map: adopt its size and retry. */
+		pthread_rwlock_unlock(&x->txlock);
+		pthread_rwlock_wrlock(&x->txlock);
 		rc = mdb_env_set_mapsize(x->env, 0);
+		pthread_rwlock_unlock(&x->txlock);
+		pthread_rwlock_rdlock(&x->txlock);
 		if (!rc)
 			rc = mdb_txn_begin(x->env, NULL,
 					   write ? 0 : MDB_RDONLY, &t->txn);
 	}
 	if (rc) {
+		pthread_rwlock_unlock(&x->txlock);
 		free(t);
 		return lmdb_fail(x, rc, "cannot begin transaction");
 	}
@@ -411,6 +429,7 @@ int ix_commit(ix_txn *t)
 	int rc = mdb_txn_commit(t->txn);
 	int err = rc ? lmdb_fail(t->x, rc, "cannot commit") : 0;
 
+	pthread_rwlock_unlock(&t->x->txlock);
 	free(t);
 	return err;
 }
@@ -420,6 +439,7 @@ void ix_abort(ix_txn *t)
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
+	pthread_rwlock_unlock(&t->x->txlock);
 	free(t);
 }
 
