@@ -1245,6 +1245,13 @@ static int date_ok(sctx *s, int32_t from, int32_t to, uint32_t d,
 	*date = 0;
 	if (!from && !to && !need)
 		return 0;
+	if (s->o->dates && d < s->o->ndates) {
+		*date = s->o->dates[d];
+		if ((from && *date < from) || (to && (*date > to ||
+						      *date <= 0)))
+			*ok = 0;
+		return 0;
+	}
 	rc = ix_doc_get(s->t, d, &doc);
 	if (rc == LEDE_ENOTFOUND) {
 		*ok = 0;
@@ -1293,6 +1300,8 @@ static int run_all(sctx *s, plan *p, heap *hp, uint64_t *total,
 				return rc;
 			if (ok) {
 				(*total)++;
+				if (s->o->on_match)
+					s->o->on_match(s->o->match_ctx, d);
 				if (score) {
 					s->candidates++;
 					rc = node_score(s, r, d, &sc);
@@ -2044,7 +2053,7 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 
 		/* One word, no filter: its live df is the exact count. */
 		if (only && only->kind == N_TERM && only->occur != Q_MUST_NOT
-		    && !p.from && !p.to) {
+		    && !p.from && !p.to && !o->on_match) {
 			r->total = only->c->df;
 		} else {
 			node_free(p.root);

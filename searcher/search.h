@@ -56,6 +56,15 @@ typedef struct srch_opts {
 	 * pass, the original query keeping weight fb_orig. 0 = off. */
 	int fb_docs, fb_terms;
 	double fb_orig;
+	/* Optional: each document the exact count counts (count = 1),
+	 * in docid order; setting it also disables the one-word shortcut
+	 * of the count. */
+	void (*on_match)(void *ctx, uint32_t docid);
+	void *match_ctx;
+	/* Optional: dates[docid] (YYYYMMDD) for docids < ndates, used by
+	 * filters and sort:date instead of reading document records. */
+	const int32_t *dates;
+	uint32_t ndates;
 } srch_opts;
 
 typedef struct srch_hit {
