@@ -8,6 +8,7 @@
  *               [--title-weight X] QUERY...
  *   lede search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]
  *               [--syntax]
+ *   lede serve [-i DIR] [--listen HOST:PORT] [--threads N]
  *   lede stats [-i DIR]
  *   lede check [-i DIR]
  *   lede compact [-i DIR]
@@ -33,6 +34,7 @@
 #include "indexer/reader.h"
 #include "searcher/render.h"
 #include "searcher/search.h"
+#include "web/serve.h"
 
 #define DEFAULT_INDEX "lede.db"
 #define DEFAULT_MEM_MB 512
@@ -81,6 +83,9 @@ static void usage(FILE *f)
 "        \"a phrase\" title:word word* from:2019 to:2020-06 sort:date\n"
 "  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
 "         [--syntax] [--stats] TREC run for qid<TAB>query lines\n"
+"  serve [-i DIR] [--listen HOST:PORT] [--threads N]\n"
+"                              the search page and JSON API over HTTP\n"
+"                              (default 127.0.0.1:8080)\n"
 "  stats [-i DIR]              documents, terms, postings, bytes per table\n"
 "  check [-i DIR]              verify every block and record\n"
 "  compact [-i DIR]            merge small blocks, drop deleted postings\n"
@@ -99,6 +104,8 @@ typedef struct opts {
 	const char *batch, *run_tag, *latency;
 	int json, explain, count, syntax, exhaustive;
 	int rm3, stats;
+	const char *listen;
+	size_t threads;
 	size_t fb_docs, fb_terms;
 	double fb_orig;           /* < 0 unset */
 	int sort;                 /* -1 unset */
@@ -202,6 +209,16 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 			o->rm3 = 1;
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = 1;
+		} else if (strcmp(a, "--listen") == 0) {
+			NEED_VAL();
+			o->listen = val;
+		} else if (strcmp(a, "--threads") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->threads) || o->threads < 1 ||
+			    o->threads > 256) {
+				lede_err("--threads wants a number 1..256");
+				return -1;
+			}
 		} else if (strcmp(a, "--fb-docs") == 0 ||
 			   strcmp(a, "--fb-terms") == 0) {
 			size_t *dst = a[5] == 'd' ? &o->fb_docs : &o->fb_terms;
@@ -1053,6 +1070,40 @@ out:
 	return status;
 }
 
+/* ---- serve ---- */
+
+static int cmd_serve(opts *o)
+{
+	web_opts wo;
+	char host[64];
+	const char *lis = o->listen ? o->listen : "127.0.0.1:8080";
+	const char *colon = strrchr(lis, ':');
+	size_t port = 0;
+	struct sigaction sa;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!colon || (size_t)(colon - lis) >= sizeof(host) ||
+	    colon == lis || parse_size(colon + 1, &port) || port > 65535) {
+		lede_err("--listen wants HOST:PORT, e.g. 127.0.0.1:8080 "
+			 "(port 0: any free port)");
+		return 2;
+	}
+	memcpy(host, lis, (size_t)(colon - lis));
+	host[colon - lis] = 0;
+	memset(&wo, 0, sizeof(wo));
+	wo.dir = index_dir(o->index);
+	wo.host = host;
+	wo.port = (unsigned)port;
+	wo.threads = o->threads ? (unsigned)o->threads :
+		(unsigned)(ncpu > 0 ? ncpu : 2);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return web_serve(&wo, &stop_flag) ? 1 : 0;
+}
+
 /* ---- stats, check, compact ---- */
 
 static int cmd_stats(opts *o)
@@ -1180,6 +1231,8 @@ int main(int argc, char **argv)
 		rc = cmd_rm(&o);
 	else if (!strcmp(cmd, "search"))
 		rc = cmd_search(&o);
+	else if (!strcmp(cmd, "serve"))
+		rc = cmd_serve(&o);
 	else if (!strcmp(cmd, "stats"))
 		rc = cmd_stats(&o);
 	else if (!strcmp(cmd, "check"))

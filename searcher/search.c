@@ -2046,6 +2046,8 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	r->sort = p.by_date;
 	r->from = p.from;
 	r->to = p.to;
+	if (!rc && empty && (o->count || p.by_date || o->exhaustive))
+		r->counted = 1;   /* nothing can match: exactly 0 */
 	if (rc || empty)
 		goto out;
 	if (o->count && !p.by_date && !o->exhaustive) {
