@@ -1,7 +1,8 @@
 # lede - one non-recursive Makefile.
 #
 #   make            build ./lede (installs missing Debian packages first)
-#   make run        build, index corpus/ into ./lede.db, search/serve it
+#   make run        build, index corpus/ into ./lede.db, search it, serve it
+#                   on http://127.0.0.1:8080/ (LEDE_LISTEN=HOST:PORT)
 #   make test       unit tests + end-to-end tests; ends "N passed, N failed"
 #   make bench      indexing/search benchmarks against ../shared (slow)
 #   make eval       ranking quality on ../shared/data/eval
@@ -71,12 +72,15 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
 
 LEDE_INDEX ?= lede.db
+LEDE_LISTEN ?= 127.0.0.1:8080
 run: all
 	@rm -rf $(LEDE_INDEX)
 	./lede index -i $(LEDE_INDEX) corpus/
 	./lede stats -i $(LEDE_INDEX)
-	./lede search -i $(LEDE_INDEX) nso pegasus spyware
-	./lede search -i $(LEDE_INDEX) opec oil prices
+	./lede search -i $(LEDE_INDEX) -n 3 nso pegasus spyware
+	./lede search -i $(LEDE_INDEX) -n 3 '"oil prices" sort:date'
+	@echo "open the address below in a browser; Ctrl-C stops the server"
+	./lede serve -i $(LEDE_INDEX) --listen $(LEDE_LISTEN)
 
 test: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)

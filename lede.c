@@ -819,6 +819,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	}
 	so.k = o->n_set ? o->n : 1000;
 	so.mode = o->syntax ? Q_SYNTAX : Q_PLAIN;
+	so.count = o->count;   /* exact totals too (benchmarks) */
 	memset(&sum, 0, sizeof(sum));
 	while ((len = getline(&line, &cap, in)) > 0) {
 		char *tab, *q;
