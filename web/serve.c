@@ -290,6 +290,7 @@ out:
 typedef struct req {
 	char *uri;            /* raw, as received */
 	size_t len;
+	int seen;             /* the handler met this request before */
 } req;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -1293,12 +1294,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)version;
 	(void)upload;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		*upload_size = 0;   /* a body is not read */
+		*upload_size = 0;   /* a body is not read; the connection
+				     * closes after the answer */
 		return reply_json_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 					"only GET and HEAD");
 	}
 	if (!r)
 		return MHD_NO;
+	if (!r->seen) {
+		/* Answering in the first call counts as answering before the
+		 * request was read, and libmicrohttpd would then close the
+		 * connection: wait for the second call to keep it alive. */
+		r->seen = 1;
+		return MHD_YES;
+	}
+	*upload_size = 0;
 	if (r->len > WEB_MAX_URI || !r->uri)
 		return reply_page_error(c, MHD_HTTP_URI_TOO_LONG,
 					"The address is too long.");
