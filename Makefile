@@ -37,7 +37,7 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      := $(BUILD)/lede
 
-.PHONY: all deps run test unit e2e bench eval clean
+.PHONY: all deps run test unit e2e bench eval clean assets
 all: deps
 	@$(MAKE) --no-print-directory lede
 
@@ -102,6 +102,12 @@ bench: all
 # EVAL_OPTS passes search options (--k1 1.0 --b 0.5 ...).
 eval: all
 	sh bench/eval.sh $(EVAL_OPTS)
+
+# The page's CSS, script and icon are embedded in web/assets.c, which is
+# committed (building needs no Python); after editing web/assets/*, run
+# `make assets`. test_page fails when assets.c is stale.
+assets:
+	python3 web/embed.py
 
 clean:
 	rm -rf build lede
