@@ -3,7 +3,9 @@
 #   make            build ./lede (installs missing Debian packages first)
 #   make run        build, index corpus/ into ./lede.db, search it, serve it
 #                   on http://127.0.0.1:8080/ (LEDE_LISTEN=HOST:PORT)
-#   make test       unit tests + end-to-end tests; ends "N passed, N failed"
+#   make test       unit tests + end-to-end tests (HTTP and a real browser:
+#                   installs chromium and playwright-core when missing);
+#                   ends "N passed, N failed"
 #   make bench      indexing/search benchmarks against ../shared (slow)
 #   make eval       ranking quality on ../shared/data/eval
 #   SANITIZER=address,undefined make test    the same under ASan + UBSan
@@ -82,7 +84,10 @@ run: all
 	@echo "open the address below in a browser; Ctrl-C stops the server"
 	./lede serve -i $(LEDE_INDEX) --listen $(LEDE_LISTEN)
 
+# The browser test needs Debian's chromium and playwright-core (npm):
+# tests/browser/setup.sh installs what is missing.
 test: deps
+	@sh tests/browser/setup.sh
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
