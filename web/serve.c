@@ -1399,6 +1399,8 @@ int web_serve(const web_opts *o, volatile sig_atomic_t *stop)
 		rc = ix_begin(s.x, 0, &t);
 	if (!rc)
 		rc = refresh(&s, t, a);
+	if (!rc)
+		rc = sug_sort(&s.words);   /* before the first suggestion */
 	ix_abort(t);
 	ana_put(&s, a);
 	if (rc) {
