@@ -521,10 +521,12 @@ static enum MHD_Result reply_page_error(struct MHD_Connection *c,
 typedef struct tl {
 	const int32_t *dates;
 	uint32_t ndates;
-	/* counts per month, YYYYMM keys (open addressing) */
-	uint32_t *key;
+	/* matches per month, cnt[i] for month number lo + i (month number
+	 * = year * 12 + month - 1): a window that grows to cover what it
+	 * sees (news archives span decades, not millennia) */
 	uint64_t *cnt;
-	size_t cap, n;
+	uint32_t lo;
+	size_t cap;
 	int oom;
 } tl;
 
@@ -532,49 +534,43 @@ static void tl_add(void *ctx, uint32_t docid)
 {
 	tl *t = ctx;
 	int32_t d;
-	uint32_t k;
-	size_t h;
+	uint32_t mi;
 
 	if (docid >= t->ndates || t->oom)
 		return;
 	d = t->dates[docid];
-	if (d <= 0)
-		return;
-	k = (uint32_t)(d / 100);
-	if ((t->n + 1) * 2 > t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 256;
-		uint32_t *nk = calloc(nc, sizeof(*nk));
-		uint64_t *nn = calloc(nc, sizeof(*nn));
+	if (d < 10000101 || d / 100 % 100 < 1 || d / 100 % 100 > 12)
+		return;   /* no date, or not one a bar can show */
+	mi = (uint32_t)(d / 10000) * 12 + (uint32_t)(d / 100 % 100) - 1;
+	if (!t->cnt || mi < t->lo || mi >= t->lo + t->cap) {
+		uint32_t nlo = t->cnt && t->lo < mi ? t->lo : mi;
+		uint32_t nhi = t->cnt && t->lo + t->cap > mi + 1 ?
+			(uint32_t)(t->lo + t->cap) : mi + 1;
+		size_t nc = (size_t)(nhi - nlo) + 64;
+		uint64_t *nn;
 
-		if (!nk || !nn) {
-			free(nk);
-			free(nn);
+		if (nc > 12 * 10000) {
 			t->oom = 1;
 			return;
 		}
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->key[i])
-				continue;
-			h = (t->key[i] * 2654435761u) & (nc - 1);
-			while (nk[h])
-				h = (h + 1) & (nc - 1);
-			nk[h] = t->key[i];
-			nn[h] = t->cnt[i];
+		nn = calloc(nc, sizeof(*nn));
+		if (!nn) {
+			t->oom = 1;
+			return;
 		}
-		free(t->key);
+		if (nlo >= 32)
+			nlo -= 32;   /* room on both sides */
+		else
+			nlo = 0;
+		if (t->cnt)
+			memcpy(nn + (t->lo - nlo), t->cnt,
+			       t->cap * sizeof(*nn));
 		free(t->cnt);
-		t->key = nk;
 		t->cnt = nn;
+		t->lo = nlo;
 		t->cap = nc;
 	}
-	h = (k * 2654435761u) & (t->cap - 1);
-	while (t->key[h] && t->key[h] != k)
-		h = (h + 1) & (t->cap - 1);
-	if (!t->key[h]) {
-		t->key[h] = k;
-		t->n++;
-	}
-	t->cnt[h]++;
+	t->cnt[mi - t->lo]++;
 }
 
 static int days_in(int y, int m)
@@ -590,60 +586,47 @@ static int days_in(int y, int m)
  * less; at most MAX_BARS (the latest). */
 static size_t tl_bars(const tl *t, web_bar *bars)
 {
-	uint32_t lo = UINT32_MAX, hi = 0;
-	size_t nb = 0;
-	int by_month;
+	size_t first = SIZE_MAX, last = 0, nb = 0;
+	uint32_t lo, hi;
 
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->key[i])
+	for (size_t i = 0; t->cnt && i < t->cap; i++) {
+		if (!t->cnt[i])
 			continue;
-		if (t->key[i] < lo)
-			lo = t->key[i];
-		if (t->key[i] > hi)
-			hi = t->key[i];
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
 	}
-	if (hi == 0)
+	if (first == SIZE_MAX)
 		return 0;
-	by_month = hi / 100 - lo / 100 < 3;
-	if (by_month) {
-		uint32_t y = lo / 100, m = lo % 100;
-		size_t total = (hi / 100 - y) * 12 + hi % 100 - m + 1;
-		size_t skip = total > MAX_BARS ? total - MAX_BARS : 0;
+	lo = t->lo + (uint32_t)first;
+	hi = t->lo + (uint32_t)last;
+	if (hi / 12 - lo / 12 < 3) {
+		uint32_t from = hi - lo + 1 > MAX_BARS ? hi - MAX_BARS + 1 : lo;
 
-		for (size_t i = 0; i < total; i++) {
-			uint32_t ym = y * 100 + m;
-			if (i >= skip) {
-				web_bar *b = &bars[nb++];
-				b->count = 0;
-				for (size_t j = 0; j < t->cap; j++)
-					if (t->key[j] == ym)
-						b->count = t->cnt[j];
-				snprintf(b->label, sizeof(b->label),
-					 "%04u-%02u", y % 10000, m % 100);
-				snprintf(b->from, sizeof(b->from),
-					 "%04u-%02u-01", y % 10000, m % 100);
-				snprintf(b->to, sizeof(b->to), "%04u-%02u-%02d",
-					 y % 10000, m % 100,
-					 days_in((int)y, (int)m));
-			}
-			if (++m > 12) {
-				m = 1;
-				y++;
-			}
+		for (uint32_t mi = from; mi <= hi; mi++) {
+			web_bar *b = &bars[nb++];
+			unsigned y = mi / 12 % 10000, m = mi % 12 + 1;
+
+			b->count = t->cnt[mi - t->lo];
+			snprintf(b->label, sizeof(b->label), "%04u-%02u", y,
+				 m);
+			snprintf(b->from, sizeof(b->from), "%04u-%02u-01", y, m);
+			snprintf(b->to, sizeof(b->to), "%04u-%02u-%02d", y, m,
+				 days_in((int)y, (int)m));
 		}
 		return nb;
 	}
 	{
-		uint32_t y0 = lo / 100, y1 = hi / 100;
-		uint32_t first = y1 - y0 + 1 > MAX_BARS ?
-			y1 - MAX_BARS + 1 : y0;
+		uint32_t y0 = lo / 12, y1 = hi / 12;
+		uint32_t fy = y1 - y0 + 1 > MAX_BARS ? y1 - MAX_BARS + 1 : y0;
 
-		for (uint32_t y = first; y <= y1; y++) {
+		for (uint32_t y = fy; y <= y1; y++) {
 			web_bar *b = &bars[nb++];
+
 			b->count = 0;
-			for (size_t j = 0; j < t->cap; j++)
-				if (t->key[j] && t->key[j] / 100 == y)
-					b->count += t->cnt[j];
+			for (uint32_t mi = y * 12; mi < y * 12 + 12; mi++)
+				if (mi >= t->lo && mi < t->lo + t->cap)
+					b->count += t->cnt[mi - t->lo];
 			snprintf(b->label, sizeof(b->label), "%04u",
 				 y % 10000);
 			snprintf(b->from, sizeof(b->from), "%04u-01-01",
@@ -911,7 +894,6 @@ out:
 		snip_free(&snips[i]);
 	free(snips);
 	free(hits);
-	free(tline.key);
 	free(tline.cnt);
 	srch_result_release(&r);
 	ix_abort(t);
