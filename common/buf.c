@@ -184,3 +184,45 @@ uint64_t hash64(const void *p, size_t n, uint64_t seed)
 	h = (h ^ mix64(w ^ (uint64_t)n << 56)) * 0xbf58476d1ce4e5b9ULL;
 	return mix64(h);
 }
+
+size_t utf8_unit(const uint8_t *p, size_t n, uint32_t *cp)
+{
+	uint8_t c = p[0];
+	size_t len, i;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	v = c & (0x7fu >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) ||
+	    (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+int utf8_valid(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t cp;
+		size_t len = utf8_unit(p + i, n - i, &cp);
+
+		if (len == 0 || cp == 0)
+			return 0;
+		i += len;
+	}
+	return 1;
+}

@@ -122,4 +122,12 @@ static inline uint64_t le64_load(const uint8_t *p)
 /* 64-bit non-cryptographic hash of n bytes (content hashes, tables). */
 uint64_t hash64(const void *p, size_t n, uint64_t seed);
 
+/* Decode one UTF-8 character at p[0..n) (n >= 1): its length, with *cp
+ * set, or 0 when p[0] does not start a valid, shortest-form character
+ * (no surrogates, nothing past U+10FFFF); callers then take the one
+ * byte as U+FFFD or refuse the text. */
+size_t utf8_unit(const uint8_t *p, size_t n, uint32_t *cp);
+/* 1 when p[0..n) is valid UTF-8 without NUL bytes, else 0. */
+int utf8_valid(const uint8_t *p, size_t n);
+
 #endif

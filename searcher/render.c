@@ -47,41 +47,18 @@ static int utf8_clean(const char *s, size_t n, buf *out)
 	int rc;
 
 	while (i < n) {
-		uint8_t c = p[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 :
-			(c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
 		uint32_t cp;
-		size_t j;
+		size_t len = utf8_unit(p + i, n - i, &cp);
 
-		if (len == 1) {
-			rc = c ? buf_addc(out, c) : buf_add(out, rep, 3);
-			if (rc)
-				return rc;
+		if (len == 0 || cp == 0) {
+			rc = buf_add(out, rep, 3);
 			i++;
-			continue;
+		} else {
+			rc = buf_add(out, p + i, len);
+			i += len;
 		}
-		if (len == 0 || i + len > n)
-			goto bad;
-		cp = c & (0x7f >> len);
-		for (j = 1; j < len; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				goto bad;
-			cp = cp << 6 | (p[i + j] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		rc = buf_add(out, p + i, len);
 		if (rc)
 			return rc;
-		i += len;
-		continue;
-bad:
-		rc = buf_add(out, rep, 3);
-		if (rc)
-			return rc;
-		i++;
 	}
 	return buf_nul(out);
 }

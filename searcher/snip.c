@@ -96,37 +96,6 @@ static int q_find(const snip_q *sq, const char *stem, size_t len)
 	return -1;
 }
 
-/*
- * Decode one UTF-8 character at p[0..n) (n >= 1): its length, with *cp
- * set, or 0 when p[0] does not start a valid, shortest-form character
- * (the caller then takes the one byte as U+FFFD).
- */
-static size_t utf8_unit(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	uint8_t c = p[0];
-	size_t len, i;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	len = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	v = c & (0x7fu >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 2 && v < 0x80) || (len == 3 && v < 0x800) ||
-	    (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
 
 static int is_control(uint32_t cp)
 {

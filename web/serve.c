@@ -332,38 +332,6 @@ static int hexval(int c)
 	return -1;
 }
 
-static int utf8_valid(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 :
-			(c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		uint32_t cp;
-
-		if (len == 0 || i + len > n)
-			return 0;
-		if (len == 1) {
-			if (c == 0)
-				return 0;
-			i++;
-			continue;
-		}
-		cp = c & (0x7f >> len);
-		for (size_t j = 1; j < len; j++) {
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + j] & 0x3f);
-		}
-		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
 
 /* Strict percent-decoding of s[0..n) into out (NUL-terminated); plus
  * is a space when form is set. -1 on a bad escape or invalid UTF-8. */
