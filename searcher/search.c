@@ -395,6 +395,7 @@ static void node_free(node *n)
 
 static int node_next(sctx *s, node *n, uint32_t target);
 static int node_score(sctx *s, node *n, uint32_t d, double *sc);
+static int probe(sctx *s, node *k, uint32_t d, double *x);
 
 /* Count the occurrences of the phrase in the current document. */
 static int phrase_freq(sctx *s, node *n, uint32_t *pf)
@@ -696,15 +697,11 @@ static int node_score(sctx *s, node *n, uint32_t d, double *sc)
 			node *k = n->kids[i];
 			if (k->occur == Q_MUST_NOT)
 				continue;
-			rc = node_next(s, k, d);
-			if (rc)
+			rc = probe(s, k, d, &x);
+			if (rc < 0)
 				return rc;
-			if (k->doc != d)
-				continue;
-			rc = node_score(s, k, d, &x);
 			if (rc)
-				return rc;
-			v += x;
+				v += x;
 		}
 		break;
 	default:
@@ -712,6 +709,20 @@ static int node_score(sctx *s, node *n, uint32_t d, double *sc)
 	}
 	*sc = v;
 	return 0;
+}
+
+/* Move optional clause k to d and score it there: 1 with *x set when
+ * it matches d, 0 when it does not, <0 on error. */
+static int probe(sctx *s, node *k, uint32_t d, double *x)
+{
+	int rc = node_next(s, k, d);
+
+	if (rc)
+		return rc;
+	if (k->doc != d)
+		return 0;
+	rc = node_score(s, k, d, x);
+	return rc ? rc : 1;
 }
 
 /* Bound of n's score for documents from target to *last, as tight as
@@ -1603,14 +1614,11 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 				rejected = 1;
 				break;
 			}
-			rc = node_next(s, k, d);
-			if (rc)
+			rc = probe(s, k, d, &x);
+			if (rc < 0)
 				return rc;
-			if (k->doc != d)
+			if (!rc)
 				continue;
-			rc = node_score(s, k, d, &x);
-			if (rc)
-				return rc;
 			sc += x;
 			part[k->at] = x;
 			got[k->at] = 1;
@@ -1707,14 +1715,11 @@ static int run_top(sctx *s, plan *p, heap *hp)
 				if (!s->o->exhaustive && th >= 0 &&
 				    sc + pre[i + 1] <= th)
 					break;
-				rc = node_next(s, sh[i], d);
-				if (rc)
+				rc = probe(s, sh[i], d, &x);
+				if (rc < 0)
 					return rc;
-				if (sh[i]->doc != d)
+				if (!rc)
 					continue;
-				rc = node_score(s, sh[i], d, &x);
-				if (rc)
-					return rc;
 				sc += x;
 				part[sh[i]->at] = x;
 				got[sh[i]->at] = 1;
