@@ -150,6 +150,7 @@ typedef struct srv {
 	/* caches following the index */
 	pthread_rwlock_t clock;
 	int32_t *dates;           /* dates[docid], docid < ndates */
+	uint32_t *months;         /* year * 12 + month - 1, 0 = none */
 	uint32_t ndates;
 	size_t capdates;
 	sug words;
@@ -241,14 +242,22 @@ static int refresh(srv *s, ix_txn *t, ana *a)
 
 		while (nc < st.next_docid)
 			nc *= 2;
+		uint32_t *nm;
+
 		nd = realloc(s->dates, nc * sizeof(*nd));
-		if (!nd) {
+		if (nd)
+			s->dates = nd;
+		nm = realloc(s->months, nc * sizeof(*nm));
+		if (nm)
+			s->months = nm;
+		if (!nd || !nm) {
 			rc = LEDE_ENOMEM;
 			goto out;
 		}
 		memset(nd + s->capdates, 0,
 		       (nc - s->capdates) * sizeof(*nd));
-		s->dates = nd;
+		memset(nm + s->capdates, 0,
+		       (nc - s->capdates) * sizeof(*nm));
 		s->capdates = nc;
 	}
 	rc = ix_cur_open(t, IX_DOCS, &cur);
@@ -267,7 +276,13 @@ static int refresh(srv *s, ix_txn *t, ana *a)
 		if (docid >= st.next_docid)
 			break;
 		if (ix_doc_parse(v, vl, docid, &d) == 0) {
+			int32_t m = d.date / 100 % 100;
+
 			s->dates[docid] = d.date;
+			/* the timeline's bucket, worked out once per docid */
+			s->months[docid] = d.date >= 10000101 && m >= 1 &&
+				m <= 12 ? (uint32_t)(d.date / 10000) * 12 +
+				(uint32_t)m - 1 : 0;
 			rc = ana_tokens(a, d.title, d.title_len, 0,
 					on_title_word, &tc, NULL);
 			if (rc < 0)
@@ -487,7 +502,7 @@ static enum MHD_Result reply_page_error(struct MHD_Connection *c,
 /* ---- search (page and API) ------------------------------------------- */
 
 typedef struct tl {
-	const int32_t *dates;
+	const uint32_t *months;
 	uint32_t ndates;
 	/* matches per month, cnt[i] for month number lo + i (month number
 	 * = year * 12 + month - 1): a window that grows to cover what it
@@ -501,15 +516,17 @@ typedef struct tl {
 static void tl_add(void *ctx, uint32_t docid)
 {
 	tl *t = ctx;
-	int32_t d;
 	uint32_t mi;
 
-	if (docid >= t->ndates || t->oom)
+	if (docid >= t->ndates)
 		return;
-	d = t->dates[docid];
-	if (d < 10000101 || d / 100 % 100 < 1 || d / 100 % 100 > 12)
+	mi = t->months[docid];
+	if (mi >= t->lo && mi - t->lo < t->cap && t->cnt) {
+		t->cnt[mi - t->lo]++;   /* the common case, kept short */
+		return;
+	}
+	if (mi == 0 || t->oom)
 		return;   /* no date, or not one a bar can show */
-	mi = (uint32_t)(d / 10000) * 12 + (uint32_t)(d / 100 % 100) - 1;
 	if (!t->cnt || mi < t->lo || mi >= t->lo + t->cap) {
 		uint32_t nlo = t->cnt && t->lo < mi ? t->lo : mi;
 		uint32_t nhi = t->cnt && t->lo + t->cap > mi + 1 ?
@@ -730,7 +747,7 @@ static enum MHD_Result do_search(srv *s, struct MHD_Connection *c,
 		goto render;   /* the front page */
 	pthread_rwlock_rdlock(&s->clock);
 	locked = 1;
-	tline.dates = s->dates;
+	tline.months = s->months;
 	tline.ndates = s->ndates;
 	so.count = 1;
 	so.on_match = tl_add;
@@ -1403,6 +1420,7 @@ out:
 		ana_free(s.apool[--s.napool]);
 	free(s.apool);
 	free(s.dates);
+	free(s.months);
 	sug_release(&s.words);
 	free(s.stats_json);
 	ix_close(s.x);
