@@ -55,6 +55,7 @@
  * text and end excludes trailing ignorables; the position grows by
  * exactly one per returned or dropped over-long token.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -99,10 +100,13 @@ enum {
 static uint8_t ascii_kind[128];
 static uint8_t ascii_lower[128];
 
+static pthread_once_t ascii_once = PTHREAD_ONCE_INIT;
+
+/* Once per process (pthread_once): rewriting the tables while another
+ * thread's tokenizer reads them would be a data race, even with the
+ * same values (ThreadSanitizer under lede serve said so). */
 static void ascii_tables_init(void)
 {
-	/* Idempotent and only ever stores the same values, so concurrent
-	 * tok_new calls at worst redo the work. */
 	for (int c = 0; c < 128; c++) {
 		uint8_t k = K_SEP;
 
@@ -501,7 +505,7 @@ int tok_new(tok **out)
 	tok *t;
 
 	*out = NULL;
-	ascii_tables_init();
+	pthread_once(&ascii_once, ascii_tables_init);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return LEDE_ENOMEM;
