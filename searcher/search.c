@@ -1641,6 +1641,105 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	}
 }
 
+/* One word with a title part, alone in the query: the title's bound,
+ * added to every main block, would keep almost every block in play
+ * (the title postings' blocks do not line up with the main ones). So
+ * first the documents whose headline has the word are scored (few), and
+ * then the main list runs with its own block bounds only, skipping the
+ * documents the first pass scored. Later documents may then come with
+ * smaller docids, so a score equal to the threshold is kept (ties go to
+ * the smaller docid). */
+static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
+{
+	tcur *c = k->c, *tb = k->tb, *c2 = NULL, *tb2 = NULL;
+	double boost = c->w / (idf_of(s, c->df) * (s->o->k1 + 1));
+	uint32_t d = 1, last;
+	int rc, live, ok;
+	int32_t date;
+	double sc, th, ub;
+
+	for (;;) {
+		rc = tc_advance(s, tb, d);
+		if (rc)
+			return rc;
+		if (tb->doc == DOC_END)
+			break;
+		d = tb->doc;
+		rc = tc_advance(s, c, d);
+		if (rc)
+			return rc;
+		if (c->doc == d) {
+			rc = doc_norm(s, d, &live);
+			if (rc)
+				return rc;
+			if (live) {
+				s->candidates++;
+				rc = node_score(s, k, d, &sc);
+				if (!rc)
+					rc = date_ok(s, p->from, p->to, d, 0,
+						     &date, &ok);
+				if (rc)
+					return rc;
+				if (ok)
+					heap_push(hp, (srch_hit){ d, sc, 0 });
+			}
+		}
+		if (d == DOC_END - 1)
+			break;
+		d++;
+	}
+	rc = tc_open(s, c->key, c->klen, boost, &c2);
+	if (!rc)
+		rc = tc_open(s, tb->key, tb->klen, 1.0, &tb2);
+	if (rc || !c2 || !tb2)
+		goto out;
+	d = 0;
+	for (;;) {
+		uint32_t target = d + 1;
+
+		if (d == DOC_END - 1)
+			break;
+		th = heap_min(hp);
+		while (th >= 0) {
+			ub = tc_block_ub(c2, target, &last);
+			if (ub >= th)
+				break;
+			if (last == DOC_END)
+				goto out;
+			target = last + 1;
+		}
+		rc = tc_advance(s, c2, target);
+		if (rc || c2->doc == DOC_END)
+			goto out;
+		d = c2->doc;
+		if (th >= 0 && tc_block_ub(c2, d, &last) < th)
+			continue;
+		rc = tc_advance(s, tb2, d);
+		if (rc)
+			goto out;
+		if (tb2->doc == d)
+			continue;   /* scored with its title part above */
+		rc = doc_norm(s, d, &live);
+		if (rc)
+			goto out;
+		if (!live)
+			continue;
+		s->candidates++;
+		sc = tc_score(s, c2);
+		if (th >= 0 && sc < th)
+			continue;
+		rc = date_ok(s, p->from, p->to, d, 0, &date, &ok);
+		if (rc)
+			goto out;
+		if (ok)
+			heap_push(hp, (srch_hit){ d, sc, 0 });
+	}
+out:
+	tc_free(c2);
+	tc_free(tb2);
+	return rc;
+}
+
 /* Relevance top k with MaxScore and block bounds over the root. */
 static int run_top(sctx *s, plan *p, heap *hp)
 {
@@ -1739,6 +1838,9 @@ next_must:
 		}
 	}
 
+	if (r->nkids == 1 && m == 1 && sh[0]->kind == N_TERM && sh[0]->tb &&
+	    !s->o->exhaustive)
+		return run_one_word(s, p, hp, sh[0]);
 	return run_maxscore(s, p, hp, sh, m);
 }
 
