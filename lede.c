@@ -1056,6 +1056,7 @@ static int cmd_search(opts *o)
 			lede_err("search failed: %s", lede_strerror(rc));
 			goto out;
 		}
+		fflush(stdout);   /* the count line comes after the hits */
 		fprintf(stderr, "%llu result%s (%.1f ms)%s\n",
 			(unsigned long long)r.total, r.total == 1 ? "" : "s",
 			ms, r.n || !r.total ? "" : ": none on this page");
