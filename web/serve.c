@@ -43,6 +43,7 @@
 #define SUGGEST_SCAN 20000               /* dictionary entries a
 					  * suggestion may look at */
 #define ARTICLE_MARKS 4096
+#define TL_EPOCH 1800                    /* the timeline's first year */
 
 static const char CSP[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; "
@@ -150,7 +151,11 @@ typedef struct srv {
 	/* caches following the index */
 	pthread_rwlock_t clock;
 	int32_t *dates;           /* dates[docid], docid < ndates */
-	uint32_t *months;         /* year * 12 + month - 1, 0 = none */
+	uint16_t *months;         /* months since January 1800, +1; 0 =
+				   * no date a bar can show (none, or
+				   * before 1800): half the memory traffic
+				   * of the dates when the timeline walks
+				   * every match */
 	uint32_t ndates;
 	size_t capdates;
 	sug words;
@@ -242,7 +247,7 @@ static int refresh(srv *s, ix_txn *t, ana *a)
 
 		while (nc < st.next_docid)
 			nc *= 2;
-		uint32_t *nm;
+		uint16_t *nm;
 
 		nd = realloc(s->dates, nc * sizeof(*nd));
 		if (nd)
@@ -280,9 +285,10 @@ static int refresh(srv *s, ix_txn *t, ana *a)
 
 			s->dates[docid] = d.date;
 			/* the timeline's bucket, worked out once per docid */
-			s->months[docid] = d.date >= 10000101 && m >= 1 &&
-				m <= 12 ? (uint32_t)(d.date / 10000) * 12 +
-				(uint32_t)m - 1 : 0;
+			s->months[docid] = d.date >= TL_EPOCH * 10000 + 101 &&
+				d.date / 10000 < TL_EPOCH + 5000 && m >= 1 &&
+				m <= 12 ? (uint16_t)((d.date / 10000 -
+				TL_EPOCH) * 12 + m) : 0;
 			rc = ana_tokens(a, d.title, d.title_len, 0,
 					on_title_word, &tc, NULL);
 			if (rc < 0)
@@ -502,7 +508,7 @@ static enum MHD_Result reply_page_error(struct MHD_Connection *c,
 /* ---- search (page and API) ------------------------------------------- */
 
 typedef struct tl {
-	const uint32_t *months;
+	const uint16_t *months;
 	uint32_t ndates;
 	/* matches per month, cnt[i] for month number lo + i (month number
 	 * = year * 12 + month - 1): a window that grows to cover what it
@@ -518,15 +524,16 @@ static void tl_add(void *ctx, uint32_t docid)
 	tl *t = ctx;
 	uint32_t mi;
 
-	if (docid >= t->ndates)
-		return;
-	mi = t->months[docid];
+	if (docid >= t->ndates || !t->months[docid])
+		return;   /* no date, or not one a bar can show */
+	/* month number: year * 12 + month - 1 */
+	mi = t->months[docid] + TL_EPOCH * 12 - 1;
 	if (mi >= t->lo && mi - t->lo < t->cap && t->cnt) {
 		t->cnt[mi - t->lo]++;   /* the common case, kept short */
 		return;
 	}
-	if (mi == 0 || t->oom)
-		return;   /* no date, or not one a bar can show */
+	if (t->oom)
+		return;
 	if (!t->cnt || mi < t->lo || mi >= t->lo + t->cap) {
 		uint32_t nlo = t->cnt && t->lo < mi ? t->lo : mi;
 		uint32_t nhi = t->cnt && t->lo + t->cap > mi + 1 ?
