@@ -114,6 +114,50 @@ eval: all
 assets:
 	python3 web/embed.py
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) under ASan + UBSan with clang:
+# `make fuzz` runs each for FUZZ_SECONDS (60), `make fuzz-smoke` for 10 s,
+# on a scratch copy of tests/fuzz/seeds/<target>/ in build/fuzz/corpus/;
+# a crash fails the target (its input is left in build/fuzz/).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+               $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_TGTS    := tok query jsonl html text post snip http
+FUZZ_OBJ     := $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_BIN     := $(FUZZ_TGTS:%=build/fuzz/fuzz_%)
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# fuzz_http #includes web/serve.c, so serve.o stays out of its link.
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< \
+	  $(if $(filter http,$*),$(filter-out build/fuzz/web/serve.o,$(FUZZ_OBJ)),$(FUZZ_OBJ)) \
+	  $(PKG_LIBS)
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@fail=""; for t in $(FUZZ_TGTS); do \
+	  c=build/fuzz/corpus/$$t; mkdir -p $$c; \
+	  cp -f tests/fuzz/seeds/$$t/* $$c/ 2>/dev/null; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -print_final_stats=1 -artifact_prefix=crash-$$t- \
+	    corpus/$$t > log-$$t.txt 2>&1) || fail="$$fail $$t"; \
+	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' \
+	    build/fuzz/log-$$t.txt | tr '\n' ' '; echo; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (build/fuzz/log-*.txt)"; exit 1; fi; \
+	echo "fuzz: no crashes"
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
 clean:
 	rm -rf build lede
 
