@@ -1,7 +1,8 @@
 /*
  * fuzz_jsonl.c - libFuzzer harness: the JSON Lines reader (rd_jsonl) on
- * arbitrary bytes from a FILE * over a memfd, and rd_parse_date on the
- * same bytes as one string.
+ * arbitrary bytes from a FILE * over a memfd (the stream path) and via
+ * rd_file on a ".jsonl" name (the regular-file path), and rd_parse_date
+ * on the same bytes as one string.
  */
 #include "fuzz_reader_common.h"
 
@@ -18,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&st, 0, sizeof(st));
 	(void)rd_jsonl(f, "fuzz.jsonl", on_doc, NULL, &st);
 	fclose(f);
+	fuzz_file(data, size, "jsonl");
 
 	s = malloc(size + 1);
 	if (!s)
