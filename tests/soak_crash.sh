@@ -31,7 +31,8 @@
 # Prints one line per failed expectation and "soak_crash: N passed, N
 # failed"; exits non-zero on failure. KILLS scales the run (25: about a
 # minute on 2 cores); SEED fixes the kill moments' random draw (printed).
-# LEDE names the binary (default ./lede). Needs python3.
+# VERBOSE=1 prints what each check found. LEDE names the binary (default
+# ./lede). Needs python3.
 set -u
 cd "$(dirname "$0")/.."
 LEDE=${LEDE:-$PWD/lede}
@@ -190,10 +191,14 @@ if not allowed:
     for n, v in ops[:k]:
         cur[n] = v
     d = sorted(n for n in set(cur) | set(obs) if cur.get(n) != obs.get(n))
-    err("state is none allowed (%s, %d ops): closest is after %d ops, "
-        "%d ids differ, e.g. %s" % (mode, M, k, len(d), ", ".join(
-            "d%05d want %s got %s" % (n, cur.get(n, "-"), obs.get(n, "-"))
-            for n in d[:5])))
+    if not d:
+        err("holds the state after %d of %d ops, not allowed (%s)"
+            % (k, M, mode))
+    else:
+        err("holds no committable state (%s, %d ops): closest is after %d "
+            "ops, %d ids differ, e.g. %s" % (mode, M, k, len(d), ", ".join(
+                "d%05d want %s got %s" % (n, cur.get(n, "-"),
+                                          obs.get(n, "-")) for n in d[:5])))
 for e in errs[:10]:
     print("    " + e)
 if len(errs) > 10:
@@ -206,7 +211,8 @@ PY
 # verify WHAT IX ARGS...: one expectation
 verify() {
 	what=$1; shift
-	if out=$(python3 "$T/verify.py" "$LEDE" "$T" "$@" 2>&1); then ok
+	if out=$(python3 "$T/verify.py" "$LEDE" "$T" "$@" 2>&1); then
+		ok; [ -z "${VERBOSE:-}" ] || echo "$what:$out"
 	else bad "$what: index state"; echo "$out"; fi
 }
 # check_ix WHAT IX: lede check must pass
