@@ -39,7 +39,7 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BIN      := $(BUILD)/lede
 
-.PHONY: all deps run test unit e2e bench eval clean assets
+.PHONY: all deps run test unit e2e bench eval clean assets soak
 all: deps
 	@$(MAKE) --no-print-directory lede
 
@@ -157,6 +157,12 @@ fuzz: fuzz-build
 
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+# Long tests, not in make test: SIGKILLs during index/compact, and the
+# server under ThreadSanitizer while the index is written.
+soak: all
+	sh tests/soak_crash.sh
+	sh tests/soak_tsan.sh
 
 clean:
 	rm -rf build lede
