@@ -1451,6 +1451,24 @@ static int cmp_ub_desc(const void *a, const void *b)
 	return x->n->ub > y->n->ub ? -1 : x->n->ub < y->n->ub;
 }
 
+/* Block bounds of the m lists at docid at into blk[], their sum, and
+ * *upto, the last docid for which all of them hold. */
+static double list_bounds(const ms_list *ls, size_t m, uint32_t at,
+			  double *blk, uint32_t *upto)
+{
+	double range = 0;
+	uint32_t last;
+
+	*upto = DOC_END;
+	for (size_t i = 0; i < m; i++) {
+		blk[i] = node_block_ub(ls[i].n, at, &last);
+		range += blk[i];
+		if (last < *upto)
+			*upto = last;
+	}
+	return range;
+}
+
 /* MaxScore over optional clauses: the clauses of least bound whose
  * bounds sum to at most the threshold can only add to documents the
  * others find; they are non-essential (probed, never walked). Choosing
@@ -1518,17 +1536,7 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		 * jumped over are never decoded. */
 		while (!s->o->exhaustive && th >= 0) {
 			if (target > upto || !have_blk) {
-				uint32_t last;
-
-				upto = DOC_END;
-				range = 0;
-				for (i = 0; i < m; i++) {
-					blk[i] = node_block_ub(ls[i].n, target,
-							       &last);
-					range += blk[i];
-					if (last < upto)
-						upto = last;
-				}
+				range = list_bounds(ls, m, target, blk, &upto);
 				have_blk = 1;
 			}
 			if (range > th)
@@ -1549,19 +1557,8 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			return 0;
 		d = c;
 		if (!s->o->exhaustive && th >= 0) {
-			if (d > upto) {
-				uint32_t last;
-
-				upto = DOC_END;
-				range = 0;
-				for (i = 0; i < m; i++) {
-					blk[i] = node_block_ub(ls[i].n, d,
-							       &last);
-					range += blk[i];
-					if (last < upto)
-						upto = last;
-				}
-			}
+			if (d > upto)
+				range = list_bounds(ls, m, d, blk, &upto);
 			if (range <= th)
 				continue;   /* the loop jumps from d + 1 */
 			bound = 0;
