@@ -220,8 +220,9 @@ static int on_title_word(void *ctx, const char *w, size_t len,
 	return c->rc;
 }
 
-/* Extend the caches to the index's next docid (t's view). */
-static int refresh(srv *s, ix_txn *t, ana *a)
+/* Extend the caches to the index's next docid (t's view); *out gets
+ * the statistics read for that (NULL: not wanted). */
+static int refresh(srv *s, ix_txn *t, ana *a, ix_stats *out)
 {
 	ix_stats st;
 	ix_cur *cur = NULL;
@@ -233,6 +234,8 @@ static int refresh(srv *s, ix_txn *t, ana *a)
 	rc = ix_stats_get(t, &st);
 	if (rc)
 		return rc;
+	if (out)
+		*out = st;
 	pthread_rwlock_rdlock(&s->clock);
 	rc = st.next_docid <= s->ndates;
 	pthread_rwlock_unlock(&s->clock);
@@ -725,9 +728,7 @@ static enum MHD_Result do_search(srv *s, struct MHD_Connection *c,
 	if (!rc)
 		rc = ix_begin(s->x, 0, &t);
 	if (!rc)
-		rc = refresh(s, t, a);
-	if (!rc)
-		rc = ix_stats_get(t, &st);
+		rc = refresh(s, t, a, &st);
 	if (rc) {
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		msg = "the index cannot be read";
@@ -1061,7 +1062,7 @@ static enum MHD_Result do_suggest(srv *s, struct MHD_Connection *c,
 	if (!rc)
 		rc = ix_begin(s->x, 0, &t);
 	if (!rc)
-		rc = refresh(s, t, a);
+		rc = refresh(s, t, a, NULL);
 	if (rc) {
 		ix_abort(t);
 		ana_put(s, a);
@@ -1372,7 +1373,7 @@ int web_serve(const web_opts *o, volatile sig_atomic_t *stop)
 	if (!rc)
 		rc = ix_begin(s.x, 0, &t);
 	if (!rc)
-		rc = refresh(&s, t, a);
+		rc = refresh(&s, t, a, NULL);
 	if (!rc)
 		rc = sug_sort(&s.words);   /* before the first suggestion */
 	ix_abort(t);
