@@ -11,10 +11,11 @@
 #   SANITIZER=address,undefined make test    the same under ASan + UBSan
 
 CC       ?= cc
-PKGS     := lmdb libmicrohttpd libcjson libutf8proc libxml-2.0 libzstd
+PKGS     := lmdb libmicrohttpd libcjson libutf8proc libxml-2.0 libzstd \
+            libxxhash
 DEB_PKGS := pkg-config liblmdb-dev lmdb-utils libmicrohttpd-dev \
             libcjson-dev libutf8proc-dev libxml2-dev libzstd-dev \
-            libstemmer-dev python3
+            libstemmer-dev libxxhash-dev python3
 SANITIZER ?=
 
 ifeq ($(SANITIZER),)

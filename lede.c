@@ -39,6 +39,16 @@
 #define DEFAULT_INDEX "lede.db"
 #define DEFAULT_MEM_MB 512
 
+/* "search failed: ..." naming the damaged record when there is one. */
+static void search_failed(int rc)
+{
+	if (rc == LEDE_ECORRUPT)
+		lede_err("search failed: index data is corrupt (%s); run "
+			 "'lede check'", ix_damage());
+	else
+		lede_err("search failed: %s", lede_strerror(rc));
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -873,7 +883,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	if (lat)
 		fclose(lat);
 	if (rc) {
-		lede_err("search failed: %s", lede_strerror(rc));
+		search_failed(rc);
 		return 2;
 	}
 	if (o->stats && sum.queries)
@@ -919,6 +929,13 @@ static int print_hits(ix_txn *t, ana *a, const opts *o, const srch_opts *so,
 		snip sn;
 
 		rc = ix_doc_get(t, r->hits[i].docid, &d);
+		if (rc == LEDE_ECORRUPT) {
+			printf("%3zu. (document %u: its record is damaged; "
+			       "run 'lede check')\n", o->offset + i + 1,
+			       r->hits[i].docid);
+			rc = 0;
+			continue;
+		}
 		if (rc)
 			break;
 		rnd_date(d.date, date);
@@ -1028,7 +1045,7 @@ static int cmd_search(opts *o)
 		goto out;
 	}
 	if (rc) {
-		lede_err("search failed: %s", lede_strerror(rc));
+		search_failed(rc);
 		goto out;
 	}
 	if (o->count) {
@@ -1043,8 +1060,7 @@ static int cmd_search(opts *o)
 			      o->explain, &js);
 		txt = rc ? NULL : cJSON_PrintUnformatted(js);
 		if (!txt) {
-			lede_err("search failed: %s", lede_strerror(rc ? rc :
-				 LEDE_ENOMEM));
+			search_failed(rc ? rc : LEDE_ENOMEM);
 			goto out;
 		}
 		puts(txt);
@@ -1053,7 +1069,7 @@ static int cmd_search(opts *o)
 		rc = print_hits(t, a, o, &so, (const char *)q.data, q.len,
 				&r);
 		if (rc) {
-			lede_err("search failed: %s", lede_strerror(rc));
+			search_failed(rc);
 			goto out;
 		}
 		fflush(stdout);   /* the count line comes after the hits */

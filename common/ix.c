@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <zstd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include "ix.h"
 
 #define IX_MAP_MIN ((size_t)1 << 30)      /* first map size: 1 GiB */
@@ -63,7 +65,82 @@ const char *ix_open_errmsg(void)
 
 struct ix_cur {
 	MDB_cursor *cur;
+	int dbi;
 };
+
+/* What the last checksum failure of this thread hit, for messages. */
+static _Thread_local char damage[160];
+
+const char *ix_damage(void)
+{
+	return damage[0] ? damage : "no detail";
+}
+
+uint32_t ix_sum(const void *k, size_t klen, const void *v, size_t vlen)
+{
+	return (uint32_t)XXH3_64bits_withSeed(v, vlen, XXH3_64bits(k, klen));
+}
+
+static void note_damage(int dbi, const MDB_val *k)
+{
+	size_t n = 0;
+	const uint8_t *p = k->mv_data;
+
+	n += (size_t)snprintf(damage, sizeof(damage), "table '%s', key ",
+			      dbi_names[dbi]);
+	for (size_t i = 0; i < k->mv_size && n + 8 < sizeof(damage); i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			damage[n++] = (char)p[i];
+		else
+			n += (size_t)snprintf(damage + n, sizeof(damage) - n,
+					      "\\x%02x", p[i]);
+	}
+	damage[n] = 0;
+}
+
+/* Check the trailer of a value read under key k of table dbi and strip
+ * it from *v. A value too short to hold one, or whose trailer does not
+ * match, is LEDE_ECORRUPT; *v still gets the (unverified) payload. */
+static int val_open(int dbi, const MDB_val *k, MDB_val *v)
+{
+	const uint8_t *p = v->mv_data;
+	uint32_t want;
+
+	if (v->mv_size < IX_SUM_BYTES) {
+		v->mv_size = 0;
+		note_damage(dbi, k);
+		return LEDE_ECORRUPT;
+	}
+	v->mv_size -= IX_SUM_BYTES;
+	want = (uint32_t)p[v->mv_size] | (uint32_t)p[v->mv_size + 1] << 8 |
+	       (uint32_t)p[v->mv_size + 2] << 16 |
+	       (uint32_t)p[v->mv_size + 3] << 24;
+	if (ix_sum(k->mv_data, k->mv_size, p, v->mv_size) != want) {
+		note_damage(dbi, k);
+		return LEDE_ECORRUPT;
+	}
+	return 0;
+}
+
+/* Write value v (vlen bytes) and its trailer under key k. */
+static int val_put(MDB_txn *txn, MDB_dbi h, const MDB_val *k,
+		   const void *v, size_t vlen, unsigned flags)
+{
+	MDB_val val = { vlen + IX_SUM_BYTES, NULL };
+	uint32_t sum;
+	uint8_t *d;
+	int rc = mdb_put(txn, h, (MDB_val *)k, &val, flags | MDB_RESERVE);
+
+	if (rc)
+		return rc;
+	d = val.mv_data;
+	if (vlen)
+		memcpy(d, v, vlen);
+	sum = ix_sum(k->mv_data, k->mv_size, v, vlen);
+	for (int i = 0; i < 4; i++)
+		d[vlen + (size_t)i] = (uint8_t)(sum >> (8 * i));
+	return 0;
+}
 
 static int lmdb_fail(ix *x, int rc, const char *what)
 {
@@ -139,6 +216,21 @@ static int meta_init(ix *x, int create, const char *lang)
 	k.mv_data = "schema";
 	k.mv_size = 6;
 	rc = mdb_get(txn, x->dbi[IX_META], &k, &v);
+	if (!rc && v.mv_size == 4) {
+		/* Schema 1 had no checksum trailers. */
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "index schema %u, this lede reads %u (index the "
+			 "archive again into a new index)",
+			 le32_get(v.mv_data), IX_SCHEMA);
+		err = LEDE_EVERSION;
+		goto out;
+	}
+	if (!rc && val_open(IX_META, &k, &v)) {
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "the schema record fails its checksum");
+		err = LEDE_ECORRUPT;
+		goto out;
+	}
 	if (rc == MDB_NOTFOUND) {
 		ix_stats st = { 0, 0, 1, 0 };
 		uint8_t sb[28];
@@ -150,15 +242,12 @@ static int meta_init(ix *x, int create, const char *lang)
 			goto out;
 		}
 		le32_put(sch, IX_SCHEMA);
-		v.mv_data = sch;
-		v.mv_size = 4;
-		rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+		rc = val_put(txn, x->dbi[IX_META], &k, sch, 4, 0);
 		if (!rc) {
 			k.mv_data = "lang";
 			k.mv_size = 4;
-			v.mv_data = (void *)new_lang;
-			v.mv_size = strlen(new_lang);
-			rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+			rc = val_put(txn, x->dbi[IX_META], &k, new_lang,
+				     strlen(new_lang), 0);
 		}
 		if (!rc) {
 			le64_put(sb, st.ndocs);
@@ -167,9 +256,8 @@ static int meta_init(ix *x, int create, const char *lang)
 			le64_put(sb + 20, st.sumtlen);
 			k.mv_data = "stats";
 			k.mv_size = 5;
-			v.mv_data = sb;
-			v.mv_size = sizeof(sb);
-			rc = mdb_put(txn, x->dbi[IX_META], &k, &v, 0);
+			rc = val_put(txn, x->dbi[IX_META], &k, sb, sizeof(sb),
+				     0);
 		}
 		if (rc) {
 			err = lmdb_fail(x, rc, "cannot initialise index");
@@ -196,6 +284,8 @@ static int meta_init(ix *x, int create, const char *lang)
 	k.mv_data = "lang";
 	k.mv_size = 4;
 	rc = mdb_get(txn, x->dbi[IX_META], &k, &v);
+	if (!rc && val_open(IX_META, &k, &v))
+		rc = MDB_CORRUPTED;
 	if (rc || v.mv_size == 0 || v.mv_size > IX_LANG_MAX) {
 		snprintf(x->errmsg, sizeof(x->errmsg), "bad language record");
 		err = LEDE_ECORRUPT;
@@ -453,32 +543,20 @@ int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,
 		return LEDE_ENOTFOUND;
 	if (rc)
 		return lmdb_fail(t->x, rc, "cannot read");
+	rc = val_open(dbi, &key, &val);
 	*v = val.mv_data;
 	*vlen = val.mv_size;
-	return 0;
+	return rc;
 }
 
 int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
 	   const void *v, size_t vlen, int flags)
 {
-	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
-	int rc = mdb_put(t->txn, t->x->dbi[dbi], &key, &val,
+	MDB_val key = { klen, (void *)k };
+	int rc = val_put(t->txn, t->x->dbi[dbi], &key, v, vlen,
 			 (flags & IX_APPEND) ? MDB_APPEND : 0);
 
 	return rc ? lmdb_fail(t->x, rc, "cannot write") : 0;
-}
-
-int ix_reserve(ix_txn *t, int dbi, const void *k, size_t klen,
-	       size_t vlen, int flags, uint8_t **v)
-{
-	MDB_val key = { klen, (void *)k }, val = { vlen, NULL };
-	int rc = mdb_put(t->txn, t->x->dbi[dbi], &key, &val,
-			 MDB_RESERVE | ((flags & IX_APPEND) ? MDB_APPEND : 0));
-
-	if (rc)
-		return lmdb_fail(t->x, rc, "cannot write");
-	*v = val.mv_data;
-	return 0;
 }
 
 int ix_del(ix_txn *t, int dbi, const void *k, size_t klen)
@@ -511,6 +589,7 @@ int ix_cur_open(ix_txn *t, int dbi, ix_cur **out)
 		free(c);
 		return lmdb_fail(t->x, rc, "cannot open cursor");
 	}
+	c->dbi = dbi;
 	*out = c;
 	return 0;
 }
@@ -532,8 +611,10 @@ static int cur_get(ix_cur *c, MDB_val *key, MDB_cursor_op op,
 		*klen = key->mv_size;
 	}
 	if (v) {
+		rc = val_open(c->dbi, key, &val);
 		*v = val.mv_data;
 		*vlen = val.mv_size;
+		return rc;
 	}
 	return 0;
 }
@@ -814,9 +895,10 @@ int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
 	    memcmp(k.mv_data, b->key, b->prefix) != 0)
 		return 1;
 	*first = u32be_get((const uint8_t *)k.mv_data + b->prefix);
+	rc = val_open(IX_POST, &k, &v);
 	*p = v.mv_data;
 	*len = v.mv_size;
-	return 0;
+	return rc;
 }
 
 void ix_blocks_close(ix_blocks *b)

@@ -3,6 +3,15 @@
  * lock.mdb) with the DBIs below. This header is the one place where the
  * on-disk format is written down byte for byte; README.md repeats it.
  *
+ * Checksums: every value of every table below ends with 4 more bytes,
+ * a u32 LE holding ix_sum(key, value): the low 32 bits of XXH3-64 of the
+ * value's bytes before the trailer, seeded with XXH3-64 of the key. The
+ * layouts below describe the value without its trailer. Every read
+ * through ix.c verifies the trailer and strips it; a mismatch (or a
+ * value shorter than 4 bytes) is LEDE_ECORRUPT, with ix_damage() naming
+ * the table and key. So a flipped, zeroed or truncated value is caught
+ * before any decoder sees it, and a value moved to another key too.
+ *
  * Conventions: keys use big-endian integers (so LMDB's bytewise order is
  * numeric order); fixed integers inside values are little-endian;
  * "varint" is LEB128 (buf.h). A "termkey" is the bytes of a stemmed
@@ -69,7 +78,8 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       1
+#define IX_SCHEMA       2
+#define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_LEN_CHUNK    4096
 #define IX_ID_KEY_MAX   400
@@ -177,7 +187,10 @@ size_t ix_id_key(const char *id, size_t len, uint8_t *key);
 
 /* Raw access for the indexer, `check` and `compact`: the DBIs by
  * number, get/put/del of one key, and cursors. Values returned point
- * into the map and live until the next write in t or its end. */
+ * into the map (without their checksum trailer) and live until the next
+ * write in t or its end. A value failing its checksum is LEDE_ECORRUPT;
+ * cursors then still return the key and the unverified value and stay
+ * in place, so a walk (`lede check`) can report it and go on. */
 enum ix_dbi { IX_META, IX_POST, IX_POS, IX_DOCS, IX_BODY, IX_IDS, IX_LENS,
 	      IX_NDBI };
 #define IX_APPEND 1   /* key sorts after every key of the DBI */
@@ -186,9 +199,6 @@ int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,
 	   const uint8_t **v, size_t *vlen) LEDE_WUR;
 int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
 	   const void *v, size_t vlen, int flags) LEDE_WUR;
-/* Reserve vlen bytes under k and return where to write them. */
-int ix_reserve(ix_txn *t, int dbi, const void *k, size_t klen,
-	       size_t vlen, int flags, uint8_t **v) LEDE_WUR;
 int ix_del(ix_txn *t, int dbi, const void *k, size_t klen) LEDE_WUR;
 /* Delete every entry of a DBI. */
 int ix_clear(ix_txn *t, int dbi) LEDE_WUR;
@@ -196,7 +206,8 @@ int ix_clear(ix_txn *t, int dbi) LEDE_WUR;
 typedef struct ix_cur ix_cur;
 int ix_cur_open(ix_txn *t, int dbi, ix_cur **out) LEDE_WUR;
 /* Position at the first key >= k (k NULL: the first key). 0 = found,
- * >0 = no such key, <0 error. */
+ * >0 = no such key, <0 error (LEDE_ECORRUPT: see above). With v NULL
+ * the value is neither returned nor verified. */
 int ix_cur_seek(ix_cur *c, const void *k, size_t klen,
 		const uint8_t **key, size_t *key_len,
 		const uint8_t **v, size_t *vlen);
@@ -206,6 +217,13 @@ int ix_cur_next(ix_cur *c, const uint8_t **key, size_t *key_len,
 /* Delete the entry under the cursor. */
 int ix_cur_del(ix_cur *c) LEDE_WUR;
 void ix_cur_close(ix_cur *c);
+
+/* The checksum trailer of a value: the low 32 bits of
+ * XXH3_64bits_withSeed(value, vlen, XXH3_64bits(key, klen)). */
+uint32_t ix_sum(const void *k, size_t klen, const void *v, size_t vlen);
+/* Where this thread's last checksum failure was ("table 'post', key
+ * ..."), for messages. */
+const char *ix_damage(void);
 
 /* Make sure the map has room for at least `bytes` more data; call with
  * no transaction of this handle open. */

@@ -967,7 +967,6 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 {
 	uint8_t k[4], idkey[IX_ID_KEY_MAX];
 	size_t idkl;
-	uint8_t *dst;
 	int rc;
 
 	buf_clear(&b->tmp);
@@ -1000,10 +999,9 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 		return rc;
 	b->txn_bytes += b->tmp.len + 64;
 
-	rc = ix_reserve(b->txn, IX_BODY, k, 4, body->len, IX_APPEND, &dst);
+	rc = ix_put(b->txn, IX_BODY, k, 4, body->data, body->len, IX_APPEND);
 	if (rc)
 		return rc;
-	memcpy(dst, body->data, body->len);
 	b->txn_bytes += body->len + 64;
 
 	idkl = ix_id_key(d->id, strlen(d->id), idkey);

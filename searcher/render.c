@@ -28,7 +28,9 @@ int rnd_snippet(ix_txn *t, ana *a, const srch_result *r, uint32_t docid,
 
 	memset(out, 0, sizeof(*out));
 	rc = ix_body_get(t, docid, body);
-	if (rc == LEDE_ENOTFOUND) {
+	/* No body, or a damaged one (`lede check` reports it): the hit
+	 * goes without a snippet rather than the page without the hit. */
+	if (rc == LEDE_ENOTFOUND || rc == LEDE_ECORRUPT) {
 		buf_clear(body);
 		rc = 0;
 	}

@@ -824,8 +824,10 @@ render:
 		rc = rnd_json(t, a, (const char *)p->q.data, p->q.len, &so,
 			      &r, took, 0, &js);
 		if (rc) {
-			ret = reply_json_error(c, 500, "the results cannot be "
-					       "rendered");
+			ret = reply_json_error(c, 500, rc == LEDE_ECORRUPT ?
+					       "the index is damaged: run "
+					       "'lede check'" : "the results "
+					       "cannot be rendered");
 			goto out;
 		}
 		cJSON_AddNumberToObject(js, "n", (double)n);
