@@ -14,6 +14,7 @@
 #include <lmdb.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +25,8 @@
 
 #define IX_MAP_MIN ((size_t)1 << 30)      /* first map size: 1 GiB */
 #define IX_MAX_READERS 256
+/* Length chunks whose verified address is remembered (268M docids). */
+#define IX_LENS_OK_MAX 65536
 
 static const char *const dbi_names[IX_NDBI] = {
 	"meta", "post", "pos", "docs", "body", "ids", "lens"
@@ -38,6 +41,13 @@ struct ix {
 	MDB_env *env;
 	MDB_dbi dbi[IX_NDBI];
 	char lang[IX_LANG_MAX + 1];
+	/* Where each length chunk was last found sound in the map. A chunk
+	 * is 8 KiB and a query reads hundreds of them, so its checksum is
+	 * verified again only when the chunk moved: LMDB writes a changed
+	 * value to a new page, and a reused page holds a value lede just
+	 * wrote. (512 KiB of calloc'd address space; only touched slots
+	 * take memory.) */
+	_Atomic(const void *) *lens_ok;
 	char *path;
 	int rdonly;
 	char errmsg[256];
@@ -331,7 +341,10 @@ int ix_open(const char *dir, int flags, const char *lang, ix **out)
 	x->lock_fd = -1;
 	x->path = strdup(dir);
 	x->rdonly = !!(flags & IX_RDONLY);
-	if (!x->path) {
+	x->lens_ok = calloc(IX_LENS_OK_MAX, sizeof(*x->lens_ok));
+	if (!x->path || !x->lens_ok) {
+		free(x->lens_ok);
+		free(x->path);
 		free(x);
 		return LEDE_ENOMEM;
 	}
@@ -396,6 +409,7 @@ fail:
 	snprintf(open_err, sizeof(open_err), "%s", x->errmsg);
 	if (x->env)
 		mdb_env_close(x->env);
+	free(x->lens_ok);
 	free(x->path);
 	free(x);
 	return err;
@@ -445,6 +459,7 @@ void ix_close(ix *x)
 		close(x->lock_fd);   /* releases the flock */
 	mdb_env_close(x->env);
 	pthread_rwlock_destroy(&x->txlock);
+	free(x->lens_ok);
 	free(x->path);
 	free(x);
 }
@@ -806,16 +821,47 @@ int ix_body_get(ix_txn *t, uint32_t docid, buf *out)
 	return buf_nul(out);
 }
 
+/* ix_get of a length chunk, skipping the checksum when the value is where
+ * it was last verified (see lens_ok). */
+static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
+		    const uint8_t **v, size_t *n)
+{
+	ix *x = t->x;
+	MDB_val key = { 4, (void *)k }, val;
+	int rc;
+
+	rc = mdb_get(t->txn, x->dbi[IX_LENS], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return LEDE_ENOTFOUND;
+	if (rc)
+		return lmdb_fail(x, rc, "cannot read");
+	if (x->lens_ok && chunk < IX_LENS_OK_MAX &&
+	    val.mv_size == IX_LEN_CHUNK * 2 + IX_SUM_BYTES &&
+	    atomic_load_explicit(&x->lens_ok[chunk], memory_order_relaxed) ==
+	    val.mv_data) {
+		*v = val.mv_data;
+		*n = val.mv_size - IX_SUM_BYTES;
+		return 0;
+	}
+	rc = val_open(IX_LENS, &key, &val);
+	*v = val.mv_data;
+	*n = val.mv_size;
+	if (!rc && x->lens_ok && chunk < IX_LENS_OK_MAX)
+		atomic_store_explicit(&x->lens_ok[chunk], val.mv_data,
+				      memory_order_relaxed);
+	return rc;
+}
+
 int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
 		  uint16_t *scratch)
 {
 	uint8_t k[4];
-	const uint8_t *v;
-	size_t n;
+	const uint8_t *v = NULL;
+	size_t n = 0;
 	int rc;
 
 	u32be_put(k, chunk);
-	rc = ix_get(t, IX_LENS, k, 4, &v, &n);
+	rc = lens_get(t, chunk, k, &v, &n);
 	if (rc == LEDE_ENOTFOUND) {
 		memset(scratch, 0, IX_LEN_CHUNK * sizeof(uint16_t));
 		*arr = scratch;
