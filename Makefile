@@ -89,8 +89,8 @@ run: all
 # tests/browser/setup.sh installs what is missing.
 test: deps
 	@sh tests/browser/setup.sh
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN) $(REPLAY_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN) $(REPLAY_BIN)
 
 # Benchmarks read ../shared; they are slow and not tests. The peers
 # (../shared/bench/build.sh) are compared when they are built.
@@ -118,7 +118,8 @@ assets:
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) under ASan + UBSan with clang:
 # `make fuzz` runs each for FUZZ_SECONDS (60), `make fuzz-smoke` for 10 s,
 # on a scratch copy of tests/fuzz/seeds/<target>/ in build/fuzz/corpus/;
-# a crash fails the target (its input is left in build/fuzz/).
+# a crash fails the target; its input is copied to tests/fuzz/regress/
+# <target>/, where `make test` replays it from then on.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -128,7 +129,7 @@ FUZZ_TGTS    := tok query jsonl html text post snip http
 FUZZ_OBJ     := $(LIB_SRC:%.c=build/fuzz/%.o)
 FUZZ_BIN     := $(FUZZ_TGTS:%=build/fuzz/fuzz_%)
 
-.PHONY: fuzz fuzz-smoke fuzz-build
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-deps
 build/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
@@ -139,21 +140,47 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	  $(if $(filter http,$*),$(filter-out build/fuzz/web/serve.o,$(FUZZ_OBJ)),$(FUZZ_OBJ)) \
 	  $(PKG_LIBS)
 
-fuzz-build: deps
+# The same harnesses, built with $(CC) and tests/fuzz/replay.c instead of
+# libFuzzer: `make test` replays every seed and every input a fuzzer ever
+# crashed on (tests/fuzz/regress/<target>/).
+REPLAY_BIN := $(FUZZ_TGTS:%=$(BUILD)/tests/replay_%)
+$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c \
+	  $(if $(filter http,$*),$(filter-out $(BUILD)/web/serve.o,$(LIB_OBJ)),$(LIB_OBJ)) \
+	  $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# clang and its libFuzzer runtime (Debian: clang, libclang-rt-14-dev).
+fuzz-deps: deps
+	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1 || \
+	   ! ls "$$($(FUZZ_CC) --print-resource-dir 2>/dev/null)"/lib/linux/libclang_rt.fuzzer-*.a \
+	     >/dev/null 2>&1; then \
+	  echo "installing the fuzzing toolchain: clang libclang-rt-14-dev"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends clang libclang-rt-14-dev >/dev/null || exit 1; \
+	fi
+
+fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@fail=""; for t in $(FUZZ_TGTS); do \
 	  c=build/fuzz/corpus/$$t; mkdir -p $$c; \
-	  cp -f tests/fuzz/seeds/$$t/* $$c/ 2>/dev/null; \
+	  cp -f tests/fuzz/seeds/$$t/* tests/fuzz/regress/$$t/* $$c/ 2>/dev/null; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  (cd build/fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	    -max_len=65536 -print_final_stats=1 -artifact_prefix=crash-$$t- \
-	    corpus/$$t > log-$$t.txt 2>&1) || fail="$$fail $$t"; \
+	    corpus/$$t > log-$$t.txt 2>&1) || { fail="$$fail $$t"; \
+	    mkdir -p tests/fuzz/regress/$$t; \
+	    cp build/fuzz/crash-$$t-* tests/fuzz/regress/$$t/ 2>/dev/null; }; \
 	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' \
 	    build/fuzz/log-$$t.txt | tr '\n' ' '; echo; \
 	done; \
-	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (build/fuzz/log-*.txt)"; exit 1; fi; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (build/fuzz/log-*.txt;" \
+	  "the inputs are copied to tests/fuzz/regress/, which make test replays:" \
+	  "commit them with the fix)"; exit 1; fi; \
 	echo "fuzz: no crashes"
 
 fuzz-smoke:
