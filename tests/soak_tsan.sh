@@ -23,7 +23,7 @@ done
 # build
 B=build/tsan
 mkdir -p $B
-PKGS="lmdb libmicrohttpd libcjson libutf8proc libxml-2.0 libzstd"
+PKGS="lmdb libmicrohttpd libcjson libutf8proc libxml-2.0 libzstd libxxhash"
 objs=
 for f in lede.c common/*.c indexer/*.c searcher/*.c web/*.c; do
 	o=$B/$(echo "$f" | tr / _).o
