@@ -11,6 +11,12 @@
 
 #include <stdint.h>
 
+/* An error is a fine answer to a fuzzed input; a crash is not. */
+static void ignore(int rc)
+{
+	(void)rc;
+}
+
 static int memchr_hi(const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -32,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t third = size / 3;
 
 	buf_init_limit(&b, WEB_MAX_URI + 1);
-	(void)pct_decode(s, size, 0, &b);
+	ignore(pct_decode(s, size, 0, &b));
 	buf_clear(&b);
-	(void)pct_decode(s, size, 1, &b);
+	ignore(pct_decode(s, size, 1, &b));
 	buf_release(&b);
 
 	memset(&p, 0, sizeof(p));
@@ -49,11 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_release(&p.q);
 
 	buf_init(&b);
-	if (web_escape(s, size, &b))
-		{ /* errors are expected here */ }
+	ignore(web_escape(s, size, &b));
 	buf_clear(&b);
-	if (web_urlenc(s, size, &b))
-		{ /* errors are expected here */ }
+	ignore(web_urlenc(s, size, &b));
 	buf_clear(&b);
 
 	/* The snippet must be valid UTF-8 (page.h): use the input only when
@@ -81,13 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.n = 10;
 	r.hits = &h; r.nhits = 1;
 	r.ndocs = 1;
-	if (web_page_search(&r, &b))
-		{ /* errors are expected here */ }
+	ignore(web_page_search(&r, &b));
 	buf_clear(&b);
 	r.error = "bad query";
 	r.nhits = 0;
-	if (web_page_search(&r, &b))
-		{ /* errors are expected here */ }
+	ignore(web_page_search(&r, &b));
 	buf_release(&b);
 	return 0;
 }

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f)
 		abort();
 	memset(&st, 0, sizeof(st));
-	(void)rd_jsonl(f, "fuzz.jsonl", on_doc, NULL, &st);
+	ignore(rd_jsonl(f, "fuzz.jsonl", on_doc, NULL, &st));
 	fclose(f);
 	fuzz_file(data, size, "jsonl");
 
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(s, data, size);
 	s[size] = '\0';
-	(void)rd_parse_date(s, &ymd);
+	ignore(rd_parse_date(s, &ymd));
 	free(s);
 	return 0;
 }

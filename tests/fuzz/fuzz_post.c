@@ -12,6 +12,12 @@
 #include "../../common/buf.h"
 #include "../../common/post.h"
 
+/* An error is a fine answer to a fuzzed input; a crash is not. */
+static void ignore(int rc)
+{
+	(void)rc;
+}
+
 static void fuzz_block(const uint8_t *p, size_t n, uint32_t first)
 {
 	uint32_t d[POST_BLOCK_MAX], t[POST_BLOCK_MAX];
@@ -54,8 +60,7 @@ static void fuzz_pos(const uint8_t *p, size_t n)
 	pos = malloc(cap * sizeof(*pos) + 1);
 	if (!pos)
 		abort();
-	if (post_pos_decode(p, n, tfs, nd, pos, cap))
-		{ /* errors are expected here */ }
+	ignore(post_pos_decode(p, n, tfs, nd, pos, cap));
 	free(pos);
 }
 
@@ -78,11 +83,9 @@ static void fuzz_term(const uint8_t *p, size_t n)
 	}
 	free(ents);
 	ents = NULL;
-	if (post_term_decode_ex(p, n, &df, &ents, &ne, NULL))
-		{ /* errors are expected here */ }
+	ignore(post_term_decode_ex(p, n, &df, &ents, &ne, NULL));
 	free(ents);
-	if (post_term_df(p, n, &df))
-		{ /* errors are expected here */ }
+	ignore(post_term_df(p, n, &df));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
