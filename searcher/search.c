@@ -1297,6 +1297,9 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 	uint64_t *bits = NULL;
 	size_t nw = ((size_t)next_docid + 63) / 64;
 	int rc = 0;
+	const uint16_t *mo = s->o->months;
+	uint32_t *mc = mo ? s->o->month_cnt : NULL;
+	uint32_t nmo = s->o->ndates;
 
 	if (r->kind != N_BOOL || r->nmust)
 		return 1;
@@ -1356,6 +1359,8 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 					continue;
 			}
 			(*total)++;
+			if (mc && d < nmo)
+				mc[mo[d]]++;
 			if (s->o->on_match)
 				s->o->on_match(s->o->match_ctx, d);
 		}
@@ -1393,6 +1398,9 @@ static int run_all(sctx *s, plan *p, heap *hp, uint64_t *total,
 				return rc;
 			if (ok) {
 				(*total)++;
+				if (s->o->month_cnt && s->o->months &&
+				    d < s->o->ndates)
+					s->o->month_cnt[s->o->months[d]]++;
 				if (s->o->on_match)
 					s->o->on_match(s->o->match_ctx, d);
 				if (score) {
@@ -2242,7 +2250,7 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 
 		/* One word, no filter: its live df is the exact count. */
 		if (only && only->kind == N_TERM && only->occur != Q_MUST_NOT
-		    && !p.from && !p.to && !o->on_match) {
+		    && !p.from && !p.to && !o->on_match && !o->month_cnt) {
 			r->total = only->c->df;
 		} else {
 			node_free(p.root);

@@ -65,6 +65,14 @@ typedef struct srch_opts {
 	 * filters and sort:date instead of reading document records. */
 	const int32_t *dates;
 	uint32_t ndates;
+	/* Optional, with dates: matches per month for a timeline, counted
+	 * inline by the exact count (count = 1) as month_cnt[months[d]]++
+	 * for each counted docid d < ndates; month_cnt has 65536 entries
+	 * and months[] holds 16-bit month numbers (0: no date). Much
+	 * cheaper than an on_match call per match; it also disables the
+	 * one-word shortcut. */
+	const uint16_t *months;
+	uint32_t *month_cnt;
 } srch_opts;
 
 typedef struct srch_hit {

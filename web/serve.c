@@ -510,62 +510,19 @@ static enum MHD_Result reply_page_error(struct MHD_Connection *c,
 
 /* ---- search (page and API) ------------------------------------------- */
 
+/* Matches per month, counted by the search itself (srch_opts
+ * month_cnt): cnt[k] for the month numbered k in s->months (k = (year -
+ * TL_EPOCH) * 12 + month; 0 = no date, not drawn). */
+#define TL_SLOTS 65536
+
 typedef struct tl {
-	const uint16_t *months;
-	uint32_t ndates;
-	/* matches per month, cnt[i] for month number lo + i (month number
-	 * = year * 12 + month - 1): a window that grows to cover what it
-	 * sees (news archives span decades, not millennia) */
-	uint64_t *cnt;
-	uint32_t lo;
-	size_t cap;
-	int oom;
+	uint32_t *cnt;   /* TL_SLOTS entries */
 } tl;
 
-static void tl_add(void *ctx, uint32_t docid)
+/* Month number (year * 12 + month - 1) of slot k >= 1. */
+static uint32_t tl_month(uint32_t k)
 {
-	tl *t = ctx;
-	uint32_t mi;
-
-	if (docid >= t->ndates || !t->months[docid])
-		return;   /* no date, or not one a bar can show */
-	/* month number: year * 12 + month - 1 */
-	mi = t->months[docid] + TL_EPOCH * 12 - 1;
-	if (mi >= t->lo && mi - t->lo < t->cap && t->cnt) {
-		t->cnt[mi - t->lo]++;   /* the common case, kept short */
-		return;
-	}
-	if (t->oom)
-		return;
-	if (!t->cnt || mi < t->lo || mi >= t->lo + t->cap) {
-		uint32_t nlo = t->cnt && t->lo < mi ? t->lo : mi;
-		uint32_t nhi = t->cnt && t->lo + t->cap > mi + 1 ?
-			(uint32_t)(t->lo + t->cap) : mi + 1;
-		size_t nc = (size_t)(nhi - nlo) + 64;
-		uint64_t *nn;
-
-		if (nc > 12 * 10000) {
-			t->oom = 1;
-			return;
-		}
-		nn = calloc(nc, sizeof(*nn));
-		if (!nn) {
-			t->oom = 1;
-			return;
-		}
-		if (nlo >= 32)
-			nlo -= 32;   /* room on both sides */
-		else
-			nlo = 0;
-		if (t->cnt)
-			memcpy(nn + (t->lo - nlo), t->cnt,
-			       t->cap * sizeof(*nn));
-		free(t->cnt);
-		t->cnt = nn;
-		t->lo = nlo;
-		t->cap = nc;
-	}
-	t->cnt[mi - t->lo]++;
+	return k + TL_EPOCH * 12 - 1;
 }
 
 static int days_in(int y, int m)
@@ -581,20 +538,20 @@ static int days_in(int y, int m)
  * less; at most MAX_BARS (the latest). */
 static size_t tl_bars(const tl *t, web_bar *bars)
 {
-	size_t first = SIZE_MAX, last = 0, nb = 0;
-	uint32_t lo, hi;
+	uint32_t first = 0, last = 0, lo, hi;
+	size_t nb = 0;
 
-	for (size_t i = 0; t->cnt && i < t->cap; i++) {
-		if (!t->cnt[i])
+	for (uint32_t k = 1; t->cnt && k < TL_SLOTS; k++) {
+		if (!t->cnt[k])
 			continue;
-		if (first == SIZE_MAX)
-			first = i;
-		last = i;
+		if (!first)
+			first = k;
+		last = k;
 	}
-	if (first == SIZE_MAX)
+	if (!first)
 		return 0;
-	lo = t->lo + (uint32_t)first;
-	hi = t->lo + (uint32_t)last;
+	lo = tl_month(first);
+	hi = tl_month(last);
 	if (hi / 12 - lo / 12 < 3) {
 		uint32_t from = hi - lo + 1 > MAX_BARS ? hi - MAX_BARS + 1 : lo;
 
@@ -602,7 +559,7 @@ static size_t tl_bars(const tl *t, web_bar *bars)
 			web_bar *b = &bars[nb++];
 			unsigned y = mi / 12 % 10000, m = mi % 12 + 1;
 
-			b->count = t->cnt[mi - t->lo];
+			b->count = t->cnt[mi - tl_month(0)];
 			snprintf(b->label, sizeof(b->label), "%04u-%02u", y,
 				 m);
 			snprintf(b->from, sizeof(b->from), "%04u-%02u-01", y, m);
@@ -620,8 +577,8 @@ static size_t tl_bars(const tl *t, web_bar *bars)
 
 			b->count = 0;
 			for (uint32_t mi = y * 12; mi < y * 12 + 12; mi++)
-				if (mi >= t->lo && mi < t->lo + t->cap)
-					b->count += t->cnt[mi - t->lo];
+				if (mi > tl_month(0) && mi - tl_month(0) < TL_SLOTS)
+					b->count += t->cnt[mi - tl_month(0)];
 			snprintf(b->label, sizeof(b->label), "%04u",
 				 y % 10000);
 			snprintf(b->from, sizeof(b->from), "%04u-01-01",
@@ -755,11 +712,15 @@ static enum MHD_Result do_search(srv *s, struct MHD_Connection *c,
 		goto render;   /* the front page */
 	pthread_rwlock_rdlock(&s->clock);
 	locked = 1;
-	tline.months = s->months;
-	tline.ndates = s->ndates;
+	tline.cnt = calloc(TL_SLOTS, sizeof(*tline.cnt));
+	if (!tline.cnt) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		msg = "out of memory";
+		goto render;
+	}
 	so.count = 1;
-	so.on_match = tl_add;
-	so.match_ctx = &tline;
+	so.months = s->months;
+	so.month_cnt = tline.cnt;
 	so.dates = s->dates;
 	so.ndates = s->ndates;
 	rc = srch_run(t, a, (const char *)p->q.data, p->q.len, &so, &r);
