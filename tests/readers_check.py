@@ -18,7 +18,10 @@ So at any moment, whatever a reader sees must satisfy:
     shows both versions or neither);
   - verR matches 0 or 100.
 Readers: CLI processes (`lede search --json`) and HTTP clients
-(/api/search) in threads. Reports searches/s before and during writing.
+(/api/search) in threads. Reports searches/s before and during writing
+(the Python clients bound these), then the core's own throughput
+(`lede search --batch`, 300 queries at a time) idle and while one
+`lede index` writes 20,000 more documents.
 
 Usage: readers_check.py LEDE WORKDIR ROUNDS. Prints one line per failure
 and "readers: N passed, N failed".
@@ -294,6 +297,41 @@ for th in threads:
 srv.terminate()
 srv.wait(timeout=20)
 
+# ---- the core's throughput while a large batch is written -------------
+topics = T + "/topics.tsv"
+with open(topics, "w") as f:
+    r2 = random.Random(5)
+    for i in range(300):
+        f.write("q%d\t%s %s grp%d\n" % (i, r2.choice(WORDS), r2.choice(WORDS),
+                                       r2.randrange(BASE // GROUP)))
+big = [doc(100000 + i, "b%d" % i, "bulkword") for i in range(20000)]
+write_jsonl(T + "/big.jsonl", big)
+
+
+def batch_rate():
+    t0 = time.time()
+    rc, out, err = lede(["search", "-i", IX, "--batch", topics, "-n", "10"])
+    if rc not in (0, 1):
+        bad("batch search failed (exit %d): %s" % (rc, err[:200]))
+    return 300 / (time.time() - t0)
+
+
+idle_q = sum(batch_rate() for _ in range(3)) / 3
+wp = subprocess.Popen([LEDE, "index", "-q", "-i", IX, T + "/big.jsonl"],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+rates = []
+while wp.poll() is None:
+    rates.append(batch_rate())
+if wp.returncode == 0:
+    ok()
+else:
+    bad("index 20,000 more: " + wp.stderr.read().decode()[:300])
+rc, out, err = lede(["search", "-i", IX, "--count", "bulkword"])
+if out.strip() == "20000":
+    ok()
+else:
+    bad("the 20,000 are not all there: %s" % out.strip())
+
 rc, out, err = lede(["check", "-i", IX], 300)
 if rc == 0:
     ok()
@@ -306,5 +344,9 @@ print("readers: searches/s before writing: cli %.0f, http %.0f; during: "
       "%d searches in %.1f s (cli %.0f/s, http %.0f/s)" %
       (idle["cli"], idle["http"], busy["cli"] + busy["http"], busy_s,
        busy["cli"] / busy_s, busy["http"] / busy_s))
+if rates:
+    print("readers: lede search --batch: %.0f queries/s idle, %.0f while "
+          "lede index wrote 20,000 documents (%d batches of 300)" %
+          (idle_q, sum(rates) / len(rates), len(rates)))
 print("readers: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
