@@ -662,6 +662,13 @@ static int whole_file(FILE *fp, const char *path, enum kind k,
 			rc = 0;
 			goto out;
 		}
+		if (rc == LEDE_ETOOBIG) {
+			lede_warn("%s: html elements nested over %d deep, "
+				  "skipped", path, RD_HTML_MAX_DEPTH);
+			st->too_big++;
+			rc = 0;
+			goto out;
+		}
 	}
 	if (!rc)
 		rc = buf_nul(&f.title);

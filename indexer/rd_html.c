@@ -13,9 +13,12 @@
  * collapse to one space.
  *
  * Safety: the parser never touches the network (HTML_PARSE_NONET) and is
- * left at its default depth limit of 256 (no HTML_PARSE_HUGE). The tree
- * walks here follow parent/next pointers instead of recursing, so the
- * depth of the page costs no stack.
+ * left at its default depth limit of 256 (RD_HTML_MAX_DEPTH; no
+ * HTML_PARSE_HUGE, whose unbounded element stack makes each stray end
+ * tag cost a scan of it). At that depth libxml2 halts and returns the
+ * tree built so far; such a page is refused (LEDE_ETOOBIG) rather than
+ * indexed without the rest of its text. The tree walks here follow
+ * parent/next pointers instead of recursing, so depth costs no stack.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -28,7 +31,9 @@
 
 /* Defined here, called from rd_file.c (declared there: the module has no
  * private header). Fills title, url and body as NUL-terminated strings
- * and *date (0 if none). 0, LEDE_ENOMEM or LEDE_EPARSE. */
+ * and *date (0 if none). 0, LEDE_ENOMEM, LEDE_EPARSE, or LEDE_ETOOBIG
+ * when the parser stopped early (elements nested over
+ * RD_HTML_MAX_DEPTH deep): the text would be incomplete. */
 int rd_html_extract(const char *data, size_t n, buf *title, buf *url,
 		    int32_t *date, buf *body);
 
@@ -322,7 +327,8 @@ int rd_html_extract(const char *data, size_t n, buf *title, buf *url,
 		   HTML_PARSE_NOWARNING | HTML_PARSE_NONET;
 	char encbuf[48];
 	const char *enc;
-	htmlDocPtr doc;
+	htmlParserCtxtPtr ctxt = NULL;
+	htmlDocPtr doc = NULL;
 	xmlNode *root;
 	int rc;
 
@@ -334,9 +340,21 @@ int rd_html_extract(const char *data, size_t n, buf *title, buf *url,
 		return LEDE_ETOOBIG;
 	xmlInitParser();
 	enc = guess_encoding(data, n, encbuf, sizeof(encbuf));
-	doc = htmlReadMemory(data, (int)n, NULL, enc, opts);
-	if (!doc)
-		return LEDE_EPARSE;
+	ctxt = htmlNewParserCtxt();
+	if (!ctxt)
+		return LEDE_ENOMEM;
+	doc = htmlCtxtReadMemory(ctxt, data, (int)n, NULL, enc, opts);
+	if (!doc) {
+		rc = LEDE_EPARSE;
+		goto out;
+	}
+	/* In recovery mode only a halt disables SAX: the depth limit, or
+	 * memory. The tree then ends where the parser stopped. */
+	if (ctxt->disableSAX) {
+		rc = ctxt->lastError.code == XML_ERR_NO_MEMORY ? LEDE_ENOMEM
+							       : LEDE_ETOOBIG;
+		goto out;
+	}
 	root = xmlDocGetRootElement(doc);
 	rc = root ? collect_meta(root, title, url, date) : 0;
 	if (!rc && root)
@@ -347,6 +365,8 @@ int rd_html_extract(const char *data, size_t n, buf *title, buf *url,
 		rc = buf_nul(url);
 	if (!rc)
 		rc = buf_nul(body);
+out:
 	xmlFreeDoc(doc);
+	htmlFreeParserCtxt(ctxt);
 	return rc;
 }

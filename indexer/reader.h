@@ -23,6 +23,8 @@
 
 /* Documents (a whole JSONL line, a file) over this are refused. */
 #define RD_MAX_DOC_BYTES ((size_t)128 << 20)
+/* HTML pages nested deeper (libxml2's default limit) are refused. */
+#define RD_HTML_MAX_DEPTH 256
 
 typedef struct rd_doc {
 	const char *id;       /* external id: JSONL "id", else the file path */
@@ -44,7 +46,8 @@ typedef struct rd_stats {
 	uint64_t skipped_unknown;/* files with an extension we do not read */
 	uint64_t skipped_empty;  /* empty files / documents without text */
 	uint64_t bad_lines;      /* JSONL lines that failed to parse */
-	uint64_t too_big;        /* documents over RD_MAX_DOC_BYTES */
+	uint64_t too_big;        /* documents over RD_MAX_DOC_BYTES, html
+				  * nested over RD_HTML_MAX_DEPTH */
 	uint64_t errors;         /* unreadable files, other failures */
 } rd_stats;
 
