@@ -1079,7 +1079,7 @@ static int spill_run(bld *b)
 	char path[4096];
 	uint32_t *order = NULL;
 	FILE *f = NULL;
-	int rc;
+	int rc, err;
 
 	if (!b->run_dir) {
 		snprintf(path, sizeof(path), "%s/bulk-%ld.tmp", ix_path(b->x),
@@ -1118,9 +1118,15 @@ static int spill_run(bld *b)
 	}
 	if (fclose(f) != 0 && !rc)
 		rc = LEDE_EIO;
+	err = errno;
 	free(order);
-	if (rc)
-		return errno == ENOSPC ? LEDE_EFULL : rc;
+	if (rc) {
+		/* Not counted in nruns, so remove_runs() would miss it and
+		 * leave the space taken on a full disk. */
+		unlink(path);
+		return err == ENOSPC || err == EDQUOT || err == EFBIG
+			       ? LEDE_EFULL : rc;
+	}
 	b->nruns++;
 	reset_acc(b);
 	return 0;
