@@ -24,6 +24,7 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "common/ana.h"
@@ -477,6 +478,31 @@ static void print_summary(ictx *c, double secs)
 	fputc('\n', stderr);
 }
 
+/* A write to the index failed (rc): what people need to know beyond
+ * rc's phrase, as "; ..." in out (or ""). LMDB reports a file system that
+ * filled up mid-write as a bare EIO (a short write), and a failed bulk
+ * run file leaves no LMDB message, so the folder's free space and the
+ * file size limit are looked at. */
+#define SPACE_LOW ((uint64_t)1 << 20)
+static void write_fail_note(const char *dir, int rc, char *out, size_t cap)
+{
+	struct statvfs sv;
+	struct rlimit rl;
+
+	out[0] = 0;
+	if (rc != LEDE_EFULL && rc != LEDE_ELMDB && rc != LEDE_EIO)
+		return;
+	if (statvfs(dir, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize < SPACE_LOW)
+		snprintf(out, cap, "; the file system holding '%s' is full "
+			 "(%llu KB free)", dir, (unsigned long long)
+			 ((uint64_t)sv.f_bavail * sv.f_frsize >> 10));
+	else if (getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+		 rl.rlim_cur != RLIM_INFINITY)
+		snprintf(out, cap, "; files are limited to %llu KB "
+			 "(ulimit -f)", (unsigned long long)(rl.rlim_cur >> 10));
+}
+
 static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots);
 
 static int cmd_index(opts *o)
@@ -545,6 +571,9 @@ static int cmd_index(opts *o)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
+		/* Past `ulimit -f` a write fails with EFBIG and is reported
+		 * like a full disk, instead of SIGXFSZ killing the run. */
+		signal(SIGXFSZ, SIG_IGN);
 	}
 	{
 		int missing = 0;
@@ -569,14 +598,20 @@ static int cmd_index(opts *o)
 	if (c.progress)
 		show_progress(&c, 1);
 	print_summary(&c, now_s() - t0);
-	if (rc == LEDE_EINTR)
+	if (rc == LEDE_EINTR) {
 		lede_warn("interrupted: what was read so far is committed");
-	else if (rc && rc != LEDE_EFULL)
-		lede_err("indexing stopped: %s; the index keeps its last "
-			 "commit", lede_strerror(rc));
-	else if (rc == LEDE_EFULL)
-		lede_err("indexing stopped: %s; the index keeps its last "
-			 "commit", ix_errmsg(x));
+	} else if (rc) {
+		/* LMDB's own words only where the code came from LMDB: a
+		 * run file's LEDE_EFULL leaves ix_errmsg() unset. */
+		int from_lmdb = rc == LEDE_ELMDB || rc == LEDE_ECORRUPT;
+		char note[256 + 4096];
+
+		write_fail_note(dir, rc, note, sizeof(note));
+		lede_err("indexing stopped: %s%s%s%s%s; the index keeps its "
+			 "last commit", lede_strerror(rc),
+			 from_lmdb ? " (" : "", from_lmdb ? ix_errmsg(x) : "",
+			 from_lmdb ? ")" : "", note);
+	}
 	if (!rc && o->watch)
 		rc = watch_loop(x, b, &c, o->args, o->nargs);
 	bld_free(b);
