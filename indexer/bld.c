@@ -34,6 +34,13 @@
 #define TT_EMPTY UINT32_MAX
 #define BODY_ZSTD_MIN 256        /* shorter bodies are stored raw */
 #define BODY_ZSTD_LEVEL 3
+/* Sorted runs merged at once: each is an open file with a read buffer,
+ * so a bulk load with more runs merges them in passes first (a big
+ * archive at a small --mem would otherwise run out of file descriptors
+ * at the very end). LEDE_RUN_FANIN (2 or more) lowers it for tests. */
+#define RUN_FANIN 64
+#define RUN_BUF_MIN ((size_t)64 << 10)
+#define RUN_BUF_MAX ((size_t)1 << 20)
 
 /* ---- term table: open addressing over entries in a vector ---- */
 
@@ -1591,64 +1598,209 @@ static int key_cmp(const buf *a, const buf *b2)
 	return a->len < b2->len ? -1 : a->len > b2->len;
 }
 
-/* Merge every run into the transaction, term by term, in key order. */
-static int merge_runs(bld *b, flushbuf *f)
+static unsigned run_fanin(void)
 {
-	run_rd *rd = calloc(b->nruns, sizeof(*rd));
+	const char *env = getenv("LEDE_RUN_FANIN");
+	long v = env && *env ? strtol(env, NULL, 10) : 0;
+
+	return v >= 2 && v < RUN_FANIN ? (unsigned)v : RUN_FANIN;
+}
+
+/* The read buffer of each of n runs open at once: an eighth of the
+ * memory budget shared out, within RUN_BUF_MIN..RUN_BUF_MAX. */
+static size_t run_bufsize(const bld *b, unsigned n)
+{
+	size_t s = b->o.mem_bytes / 8 / (n ? n : 1);
+
+	return s < RUN_BUF_MIN ? RUN_BUF_MIN : s > RUN_BUF_MAX ? RUN_BUF_MAX
+							      : s;
+}
+
+/* Open runs first..first+n-1 and read the first record of each into
+ * rd[0..n); close_runs() releases them, also after a failure. */
+static int open_runs(bld *b, unsigned first, unsigned n, run_rd *rd)
+{
 	char path[4096];
 	int rc = 0;
 
-	if (!rd)
-		return LEDE_ENOMEM;
-	for (unsigned i = 0; !rc && i < b->nruns; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		buf_init(&rd[i].key);
 		buf_init(&rd[i].stream);
-		run_path(b, i, path, sizeof(path));
+	}
+	for (unsigned i = 0; !rc && i < n; i++) {
+		run_path(b, first + i, path, sizeof(path));
 		rd[i].f = fopen(path, "rb");
 		if (!rd[i].f) {
 			rc = LEDE_EIO;
 			break;
 		}
-		setvbuf(rd[i].f, NULL, _IOFBF, 1 << 20);
+		setvbuf(rd[i].f, NULL, _IOFBF, run_bufsize(b, n));
 		rc = run_next(&rd[i]);
 	}
+	return rc;
+}
+
+static void close_runs(run_rd *rd, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (rd[i].f)
+			fclose(rd[i].f);
+		buf_release(&rd[i].key);
+		buf_release(&rd[i].stream);
+	}
+}
+
+/* The smallest current key of the runs not at their end, or NULL. */
+static const buf *min_key(const run_rd *rd, unsigned n)
+{
+	const buf *min = NULL;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!rd[i].eof && (!min || key_cmp(&rd[i].key, min) < 0))
+			min = &rd[i].key;
+	return min;
+}
+
+static int at_key(const run_rd *r, const char *key, size_t kl)
+{
+	return !r->eof && r->key.len == kl &&
+	       memcmp(r->key.data, key, kl) == 0;
+}
+
+/* Merge runs first..first+n-1 into one run numbered out, records in key
+ * order. The records of one key stay separate, one after the other in
+ * run order (ascending docids): merge_runs() reads them in turn. */
+static int merge_group(bld *b, unsigned first, unsigned n, unsigned out)
+{
+	run_rd *rd = calloc(n, sizeof(*rd));
+	char tmp[4096], path[4096], key[IX_TERMKEY_MAX];
+	FILE *w = NULL;
+	int rc, err = 0;
+
+	if (!rd)
+		return LEDE_ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s/run-merge", b->run_dir);
+	rc = open_runs(b, first, n, rd);
+	if (!rc) {
+		w = fopen(tmp, "wb");
+		if (!w)
+			rc = LEDE_EIO;
+		else
+			setvbuf(w, NULL, _IOFBF, RUN_BUF_MAX);
+	}
 	while (!rc) {
-		const buf *min = NULL;
+		const buf *min = min_key(rd, n);
+		size_t kl;
+
+		if (!min)
+			break;
+		kl = min->len;
+		memcpy(key, min->data, kl);
+		for (unsigned i = 0; !rc && i < n; i++) {
+			while (!rc && at_key(&rd[i], key, kl)) {
+				if (fputc(rd[i].has_pos, w) == EOF)
+					rc = LEDE_EIO;
+				if (!rc)
+					rc = put_vint(w, kl);
+				if (!rc && fwrite(key, 1, kl, w) != kl)
+					rc = LEDE_EIO;
+				if (!rc)
+					rc = put_vint(w, rd[i].stream.len);
+				if (!rc && fwrite(rd[i].stream.data, 1,
+						  rd[i].stream.len, w) !=
+					   rd[i].stream.len)
+					rc = LEDE_EIO;
+				if (!rc)
+					rc = run_next(&rd[i]);
+			}
+		}
+	}
+	if (w && fclose(w) != 0 && !rc)
+		rc = LEDE_EIO;
+	err = errno;
+	close_runs(rd, n);
+	free(rd);
+	if (rc) {
+		unlink(tmp);
+		return rc == LEDE_EIO && (err == ENOSPC || err == EDQUOT ||
+					  err == EFBIG) ? LEDE_EFULL : rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		run_path(b, first + i, path, sizeof(path));
+		unlink(path);
+	}
+	run_path(b, out, path, sizeof(path));
+	return rename(tmp, path) == 0 ? 0 : LEDE_EIO;
+}
+
+/* Until at most run_fanin() runs are left: merge each group of that
+ * many into one. Run g of a pass is written after the groups before it
+ * have been merged, so it never overwrites an input still to be read;
+ * on failure remove_runs() still covers every number in use. */
+static int merge_passes(bld *b)
+{
+	unsigned fan = run_fanin();
+
+	while (b->nruns > fan) {
+		unsigned groups = (b->nruns + fan - 1) / fan;
+
+		for (unsigned g = 0; g < groups; g++) {
+			unsigned first = g * fan;
+			unsigned n = b->nruns - first < fan ? b->nruns - first
+							    : fan;
+			int rc = merge_group(b, first, n, g);
+
+			if (rc)
+				return rc;
+		}
+		b->nruns = groups;
+	}
+	return 0;
+}
+
+/* Merge every run into the transaction, term by term, in key order. */
+static int merge_runs(bld *b, flushbuf *f)
+{
+	run_rd *rd;
+	unsigned n;
+	int rc = merge_passes(b);
+
+	if (rc)
+		return rc;
+	n = b->nruns;
+	rd = calloc(n, sizeof(*rd));
+	if (!rd)
+		return LEDE_ENOMEM;
+	rc = open_runs(b, 0, n, rd);
+	while (!rc) {
+		const buf *min = min_key(rd, n);
 		size_t nd = 0, np = 0;
 		int has_pos = 0;
 		char key[IX_TERMKEY_MAX];
 		size_t kl;
 
-		for (unsigned i = 0; i < b->nruns; i++)
-			if (!rd[i].eof && (!min || key_cmp(&rd[i].key, min) < 0))
-				min = &rd[i].key;
 		if (!min)
 			break;
 		kl = min->len;
 		memcpy(key, min->data, kl);
-		/* Runs hold ascending docid ranges: concatenate in order. */
-		for (unsigned i = 0; !rc && i < b->nruns; i++) {
-			if (rd[i].eof || rd[i].key.len != kl ||
-			    memcmp(rd[i].key.data, key, kl) != 0)
-				continue;
-			has_pos = rd[i].has_pos;
-			rc = decode_stream(b, rd[i].stream.data,
-					   rd[i].stream.len, has_pos, f, &nd,
-					   &np);
-			if (!rc)
-				rc = run_next(&rd[i]);
+		/* Runs hold ascending docid ranges: concatenate in order
+		 * (a merged run may hold several records of one key). */
+		for (unsigned i = 0; !rc && i < n; i++) {
+			while (!rc && at_key(&rd[i], key, kl)) {
+				has_pos = rd[i].has_pos;
+				rc = decode_stream(b, rd[i].stream.data,
+						   rd[i].stream.len, has_pos,
+						   f, &nd, &np);
+				if (!rc)
+					rc = run_next(&rd[i]);
+			}
 		}
 		if (!rc)
 			rc = flush_term(b, key, kl, has_pos, f, nd);
 		if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
 			rc = bulk_checkpoint(b, 0);
 	}
-	for (unsigned i = 0; i < b->nruns; i++) {
-		if (rd[i].f)
-			fclose(rd[i].f);
-		buf_release(&rd[i].key);
-		buf_release(&rd[i].stream);
-	}
+	close_runs(rd, n);
 	free(rd);
 	return rc;
 }
