@@ -393,6 +393,17 @@ static int doc_done(void *ctx, const rd_doc *d, int rc)
 		lede_warn("%s: document without id, skipped", d->source);
 		return 0;
 	}
+	if (rc == LEDE_EFULL || rc == LEDE_ELMDB || rc == LEDE_EIO) {
+		/* The index could not be written (a batch commit): not this
+		 * document's fault; the closing message says why. */
+		if (d->line)
+			lede_err("%s:%u: stopped at '%s': %s", d->source,
+				 d->line, d->id, lede_strerror(rc));
+		else
+			lede_err("%s: stopped at '%s': %s", d->source, d->id,
+				 lede_strerror(rc));
+		return rc;
+	}
 	if (rc) {
 		if (d->line)
 			lede_err("%s:%u: cannot index '%s': %s", d->source,
