@@ -262,6 +262,8 @@ expect "the message names the full file system" \
 	"indexing stopped: .*(is full|no space left|ulimit -f)" "$T/err"
 expect "the message says the last commit is kept" \
 	"the index keeps its last commit" "$T/err"
+check_not "the article where it stopped is not blamed (cannot index)" \
+	grep -q "cannot index" "$T/err"
 check "check passes after the disk filled" "$LEDE" check -i "$IX"
 n=$("$LEDE" stats -i "$IX" 2>/dev/null | awk '/^documents:/ {print $2}')
 found "$IX" > "$T/found"
