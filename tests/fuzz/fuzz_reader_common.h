@@ -61,9 +61,16 @@ static int fuzz_memfd(const uint8_t *data, size_t size)
 	return fd;
 }
 
+static char fuzz_dir[64];
+
+static void fuzz_dir_remove(void)
+{
+	rmdir(fuzz_dir);   /* empty: each link goes after its run */
+}
+
 static void fuzz_file(const uint8_t *data, size_t size, const char *ext)
 {
-	static char dir[64];
+	char *dir = fuzz_dir;
 	char link[128], target[64];
 	rd_stats st;
 	int fd;
@@ -72,6 +79,7 @@ static void fuzz_file(const uint8_t *data, size_t size, const char *ext)
 		strcpy(dir, "/tmp/lede-fuzz-XXXXXX");
 		if (mkdtemp(dir) == NULL)
 			abort();
+		atexit(fuzz_dir_remove);
 	}
 	fd = fuzz_memfd(data, size);
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
