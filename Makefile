@@ -144,9 +144,15 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 # libFuzzer: `make test` replays every seed and every input a fuzzer ever
 # crashed on (tests/fuzz/regress/<target>/).
 REPLAY_BIN := $(FUZZ_TGTS:%=$(BUILD)/tests/replay_%)
-$(BUILD)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJ)
+.PRECIOUS: $(BUILD)/tests/fuzz/%.o
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c \
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/fuzz/replay_%.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_NAME='"$*"' -c -o $@ $<
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_%.o $(LIB_OBJ)
+	$(CC) -o $@ $< $(BUILD)/tests/fuzz/replay_$*.o \
 	  $(if $(filter http,$*),$(filter-out $(BUILD)/web/serve.o,$(LIB_OBJ)),$(LIB_OBJ)) \
 	  $(ALL_LDFLAGS) $(PKG_LIBS)
 
