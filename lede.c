@@ -461,14 +461,17 @@ static uint64_t path_bytes(const char *p, int depth)
 	return 0;
 }
 
-static void print_summary(ictx *c, double secs)
+/* failed: the run stopped on an error, so the counts are of what was
+ * read, not of what the index now holds. */
+static void print_summary(ictx *c, double secs, int failed)
 {
 	const bld_counts *k = bld_get_counts(c->b);
 	rd_stats *s = c->st;
 
 	fprintf(stderr,
-		"indexed %llu documents in %.2f s (%.0f docs/s, %.1f MB/s): "
+		"%s %llu documents in %.2f s (%.0f docs/s, %.1f MB/s): "
 		"%llu added, %llu replaced, %llu unchanged, %llu deleted",
+		failed ? "stopped after reading" : "indexed",
 		(unsigned long long)s->docs, secs,
 		secs > 0 ? s->docs / secs : 0.0,
 		secs > 0 ? s->bytes / 1e6 / secs : 0.0,
@@ -486,6 +489,9 @@ static void print_summary(ictx *c, double secs)
 			(unsigned long long)s->bad_lines,
 			(unsigned long long)s->too_big,
 			(unsigned long long)s->errors);
+	if (failed)
+		fputs("; of these, only what was committed before the "
+		      "failure is in the index", stderr);
 	fputc('\n', stderr);
 }
 
@@ -608,7 +614,7 @@ static int cmd_index(opts *o)
 	}
 	if (c.progress)
 		show_progress(&c, 1);
-	print_summary(&c, now_s() - t0);
+	print_summary(&c, now_s() - t0, rc && rc != LEDE_EINTR);
 	if (rc == LEDE_EINTR) {
 		lede_warn("interrupted: what was read so far is committed");
 	} else if (rc) {
@@ -748,7 +754,7 @@ static int watch_loop(ix *x, bld *b, ictx *c, char **roots, int nroots)
 		if (changed && !rc) {
 			rc = bld_commit(b);
 			if (!rc)
-				print_summary(c, now_s() - c->t0);
+				print_summary(c, now_s() - c->t0, 0);
 		}
 	}
 	for (size_t i = 0; i < n; i++)

@@ -260,6 +260,9 @@ check "indexing past a full disk does not crash (exit $rc < 128)" \
 	test "$rc" -lt 128
 expect "the message names the full file system" \
 	"indexing stopped: .*(is full|no space left|ulimit -f)" "$T/err"
+expect "the summary does not claim the articles went in" \
+	"stopped after reading [0-9]+ documents.*only what was committed" \
+	"$T/err"
 expect "the message says the last commit is kept" \
 	"the index keeps its last commit" "$T/err"
 check_not "the article where it stopped is not blamed (cannot index)" \
