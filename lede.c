@@ -171,8 +171,8 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 			o->lang = val;
 		} else if (strcmp(a, "--mem") == 0) {
 			NEED_VAL();
-			if (parse_size(val, &o->mem_mb) || o->mem_mb < 16) {
-				lede_err("--mem wants megabytes, 16 or more");
+			if (parse_size(val, &o->mem_mb) || o->mem_mb < 32) {
+				lede_err("--mem wants megabytes, 32 or more");
 				return -1;
 			}
 		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
@@ -571,6 +571,7 @@ static int cmd_index(opts *o)
 		return 1;
 	}
 	memset(&st, 0, sizeof(st));
+	st.max_doc = bld_max_doc(b);
 	memset(&c, 0, sizeof(c));
 	c.b = b;
 	c.st = &st;

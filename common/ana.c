@@ -70,6 +70,11 @@ static int walk(ana *a, const char *text, size_t len, uint32_t first_pos,
 	return 0;
 }
 
+void ana_set_cache_bytes(ana *a, size_t bytes)
+{
+	stem_set_cache_bytes(a->s, bytes);
+}
+
 int ana_text(ana *a, const char *text, size_t len, uint32_t first_pos,
 	     ana_fn fn, void *ctx, uint32_t *next_pos)
 {

@@ -17,10 +17,12 @@ typedef struct ana ana;
 
 int ana_new(const char *lang, ana **out) LEDE_WUR;
 void ana_free(ana *a);
+/* Cap the stem cache's memory (stem_set_cache_bytes). */
+void ana_set_cache_bytes(ana *a, size_t bytes);
 
 /* Called per token with its stem (not NUL-terminated, valid during the
  * call) and the token (surface offsets, position). Return 0 to go on,
- * <0 to stop with that error. */
+ * anything else to stop: the walk returns that value. */
 typedef int (*ana_fn)(void *ctx, const char *stem, size_t len,
 		      const tok_token *t);
 

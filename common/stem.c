@@ -15,15 +15,16 @@
  * starts small and doubles while its load is over 1/2, so a handle used
  * for a query costs a few KB, not the 32 MB a full table needs.
  *
- * Caps: at most STEM_CACHE_MAX entries and STEM_ARENA_MAX arena bytes;
- * reaching either empties the cache (arena and table) and starts over.
+ * Caps: at most max_used entries and arena_max arena bytes
+ * (STEM_CACHE_MAX and STEM_ARENA_MAX unless stem_set_cache_bytes says
+ * less); reaching either empties the cache (arena and table) and starts over.
  * Emptying, like arena growth (realloc), invalidates pointers returned
  * earlier, which stem.h allows: a stem is valid until the next call.
  * Words longer than STEM_WORD_MAX bypass the cache (tok.h tokens are at
  * most 64 bytes; this only bounds other callers).
  *
  * Invariants: a slot is empty iff its wlen is 0 (empty words never enter
- * the cache); nused <= STEM_CACHE_MAX; nused <= mask / 2 + 1 (the table
+ * the cache); nused <= max_used; nused <= mask / 2 + 1 (the table
  * always has free slots, so probing ends); every slot's off + wlen +
  * slen + 1 <= arena_len.
  */
@@ -54,6 +55,8 @@ struct stem {
 	size_t nused;
 	char *arena;
 	size_t arena_len, arena_cap;
+	size_t max_used;        /* cached words at most */
+	size_t arena_max;       /* arena bytes at most */
 	char *scratch;          /* uncached results */
 	size_t scratch_cap;
 };
@@ -102,6 +105,8 @@ int stem_new(const char *lang, stem **out)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return LEDE_ENOMEM;
+	s->max_used = STEM_CACHE_MAX;
+	s->arena_max = STEM_ARENA_MAX;
 	if (strcmp(lang, "none") != 0) {
 		s->sb = sb_stemmer_new(lang, "UTF_8");
 		if (!s->sb) {
@@ -158,6 +163,26 @@ static void cache_empty(stem *s)
 	s->arena_len = 0;
 }
 
+void stem_set_cache_bytes(stem *s, size_t bytes)
+{
+	/* Half for the arena, half for the table: at most 4 slots of 16
+	 * bytes per word (the table doubles at half full). */
+	s->arena_max = bytes ? bytes / 2 : STEM_ARENA_MAX;
+	s->max_used = bytes ? bytes / 2 / (4 * sizeof(slot)) : STEM_CACHE_MAX;
+	if (s->arena_max < 4096)
+		s->arena_max = 4096;
+	if (s->max_used < STEM_TABLE_MIN / 4)
+		s->max_used = STEM_TABLE_MIN / 4;
+	free(s->tab);
+	free(s->arena);
+	s->tab = NULL;
+	s->arena = NULL;
+	s->mask = 0;
+	s->nused = 0;
+	s->arena_len = 0;
+	s->arena_cap = 0;
+}
+
 /* Double the table (or create it); entries are re-placed by their
  * stored hash, the arena is untouched. */
 static int table_grow(stem *s)
@@ -193,15 +218,15 @@ static int arena_room(stem *s, size_t n)
 	size_t nc;
 	char *p;
 
-	if (s->arena_len + n > STEM_ARENA_MAX)
+	if (s->arena_len + n > s->arena_max)
 		return 1;
 	if (s->arena_len + n <= s->arena_cap)
 		return 0;
 	nc = s->arena_cap ? s->arena_cap * 2 : 64 * 1024;
 	while (nc < s->arena_len + n)
 		nc *= 2;
-	if (nc > STEM_ARENA_MAX)
-		nc = STEM_ARENA_MAX;
+	if (nc > s->arena_max)
+		nc = s->arena_max;
 	p = realloc(s->arena, nc);
 	if (!p)
 		return LEDE_ENOMEM;
@@ -302,7 +327,7 @@ int stem_word(stem *s, const char *word, size_t len,
 		return rc;
 	if (rl > UINT16_MAX)   /* cannot happen for <= 255-byte words */
 		goto uncached;
-	if (s->nused >= STEM_CACHE_MAX)
+	if (s->nused >= s->max_used)
 		cache_empty(s);
 	rc = arena_room(s, len + rl + 1);
 	if (rc > 0) {

@@ -23,6 +23,9 @@ typedef struct stem stem;
  * LEDE_EINVAL for an unknown language. */
 int stem_new(const char *lang, stem **out) LEDE_WUR;
 void stem_free(stem *s);
+/* Cap the cache's memory (its table and word arena) at about bytes;
+ * 0 restores the defaults. Empties the cache. */
+void stem_set_cache_bytes(stem *s, size_t bytes);
 
 /* Stem word[0..len) (a folded token). *out points into memory owned by s
  * that stays valid until stem_free(s) or until the cache is emptied,

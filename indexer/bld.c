@@ -255,7 +255,8 @@ typedef struct dtok {
  * in another thread than the writer (bld_add_paths). */
 typedef struct prep {
 	ana *an;                 /* used for tokenizing only */
-	ZSTD_CCtx *zc;
+	ZSTD_CCtx *zc;           /* NULL: borrow zc_shared */
+	ZSTD_CCtx *const *zc_shared;
 	dtok *dt;
 	size_t ndt, capdt;
 	buf longtok;             /* text of tokens too long to cache */
@@ -263,9 +264,15 @@ typedef struct prep {
 	uint64_t hash;
 	buf body;                /* the "body" value: codec byte + text */
 	int title;               /* collecting the title field */
+	size_t chunk;            /* body tokens collected at a time */
+	size_t body_base;        /* offset in the body of what is collected */
+	int more;                /* body tokens left after dt (prep_more) */
+	size_t more_off;         /* where they start in the body */
+	uint32_t more_pos;       /* and the position of the first */
 } prep;
 
-static int prep_init(prep *p, const char *lang);
+static int prep_init(prep *p, const char *lang,
+		     ZSTD_CCtx *const *shared);
 static void prep_release(prep *p);
 
 /* ---- the writer ---- */
@@ -284,7 +291,15 @@ struct bld {
 
 	termtab acc;             /* postings of the batch */
 	tcache tokc;             /* folded token (+field) -> acc index */
-	size_t acc_bytes;        /* memory of the accumulator */
+	size_t acc_bytes;        /* memory of the accumulator's streams */
+	/* --mem shared out (bld_new, see "Memory" below) */
+	size_t acc_cap;          /* bulk: accumulator, all of it */
+	size_t txn_cap;          /* bulk: one checkpoint transaction */
+	size_t batch_cap;        /* batch: accumulator + transaction */
+	size_t pipe_cap;         /* documents between reader and writer */
+	size_t doc_cap;          /* input bytes of one document */
+	size_t keep_cap;         /* per-document buffers kept between docs */
+	uint64_t db_pages;       /* post + pos pages when the batch began */
 	size_t txn_bytes;        /* bytes written in the open transaction */
 	uint64_t room;           /* map room made for this transaction */
 	uint32_t base;           /* first docid of the batch */
@@ -305,6 +320,81 @@ struct bld {
 };
 
 static void remove_runs(bld *b);
+
+/* ---- memory ----
+ *
+ * --mem bounds the whole process, so bld_new shares it out once. First
+ * MEM_RESERVE for what does not scale (code, libraries, stacks, the
+ * LMDB environment, the pipeline's zstd contexts); of the rest, U:
+ *   2/5 U  the bulk accumulator: streams, entries, hash slots, keys and
+ *          the token cache (acc_mem), spilled to a run when full;
+ *   1/5 U  a bulk checkpoint transaction (LMDB keeps every page it
+ *          writes in memory until the commit);
+ *   3/5 U  a batch: accumulator, records written and the pages the
+ *          flush will dirty (batch_mem), committed when full;
+ *   1/16 U the stem cache, 1/16 U documents waiting between the reader
+ *          and the writer, 1/8 U the merge's read buffers (the
+ *          accumulator is empty by then);
+ *   1/8 U  the largest document read (doc_cap); it costs about five
+ *          times that while it is parsed, tokenized and compressed, so
+ *          the writer first empties the accumulator (flush_for_doc).
+ * Tokens are collected DT_CHUNK at a time, so a long document's token
+ * array stays small. */
+#define MEM_RESERVE ((size_t)12 << 20)
+#define MEM_MIN ((size_t)32 << 20)
+#define DT_CHUNK 65536
+#define DIRTY_PAGE 4096          /* an LMDB page the flush rewrites */
+
+/* DT_CHUNK, or LEDE_TOK_CHUNK (1 or more) for tests. */
+static size_t chunk_size(void)
+{
+	const char *env = getenv("LEDE_TOK_CHUNK");
+	long v = env && *env ? strtol(env, NULL, 10) : 0;
+
+	return v >= 1 && v < DT_CHUNK ? (size_t)v : DT_CHUNK;
+}
+
+static size_t acc_mem(const bld *b)
+{
+	return b->acc_bytes + b->acc.cap * sizeof(term) +
+	       b->acc.nslots * sizeof(uint32_t) + b->acc.keys.cap +
+	       (b->tokc.slots ? (b->tokc.mask + 1) * sizeof(tc_slot) : 0);
+}
+
+/* What a batch holds, and what its commit will add: each term's record
+ * and new blocks go into its leaf page of the postings table, its new
+ * positions into one of the positions table, so the flush dirties up
+ * to two pages per term, and never more than those tables hold. */
+static size_t batch_mem(const bld *b)
+{
+	uint64_t pages = 2 * (uint64_t)b->acc.n;
+
+	if (pages > b->db_pages)
+		pages = b->db_pages;
+
+	return acc_mem(b) + b->txn_bytes + (size_t)pages * DIRTY_PAGE;
+}
+
+static void share_mem(bld *b)
+{
+	size_t m = b->o.mem_bytes < MEM_MIN ? MEM_MIN : b->o.mem_bytes;
+	size_t u = m - MEM_RESERVE;
+
+	b->o.mem_bytes = m;
+	b->acc_cap = u / 5 * 2;
+	b->txn_cap = u / 5;
+	b->batch_cap = u / 5 * 3;
+	b->pipe_cap = u / 16;
+	b->doc_cap = u / 8;
+	b->keep_cap = u / 16 / 32;
+	if (b->keep_cap < ((size_t)64 << 10))
+		b->keep_cap = (size_t)64 << 10;
+}
+
+size_t bld_max_doc(const bld *b)
+{
+	return b->doc_cap;
+}
 
 /* Remove run folders left by a bulk load that was killed: their process
  * is gone, and so is their transaction. */
@@ -354,19 +444,19 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 		return LEDE_ENOMEM;
 	b->x = x;
 	b->o = *o;
-	if (b->o.mem_bytes < ((size_t)8 << 20))
-		b->o.mem_bytes = (size_t)8 << 20;
+	share_mem(b);
 	tt_init(&b->acc);
 	remove_stale_runs(ix_path(x));
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
 	rc = ana_new(ix_lang(x), &b->an);
 	if (!rc)
-		rc = prep_init(&b->sp, ix_lang(x));
+		rc = prep_init(&b->sp, ix_lang(x), NULL);
 	if (rc) {
 		bld_free(b);
 		return rc;
 	}
+	ana_set_cache_bytes(b->an, (b->o.mem_bytes - MEM_RESERVE) / 16);
 	*out = b;
 	return 0;
 }
@@ -429,6 +519,21 @@ static uint64_t room_for(const bld *b, size_t doc_bytes)
 	return r > d ? r : d;
 }
 
+/* Pages of the postings and positions tables: a batch's flush cannot
+ * dirty more of their pages than that (batch_mem). */
+static int count_pages(bld *b)
+{
+	ix_dbi_usage u[IX_NDBI];
+	int n = ix_usage(b->txn, u, IX_NDBI);
+
+	b->db_pages = 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(u[i].name, "post") == 0 ||
+		    strcmp(u[i].name, "pos") == 0)
+			b->db_pages += u[i].bytes / DIRTY_PAGE;
+	return 0;
+}
+
 static int begin(bld *b)
 {
 	const uint8_t *k, *v;
@@ -475,7 +580,7 @@ static int begin(bld *b)
 	b->nblen = 0;
 	b->acc_bytes = 0;
 	b->txn_bytes = 0;
-	return 0;
+	return count_pages(b);
 }
 
 /* Bulk load: commit what the transaction holds so far and go on in a
@@ -541,7 +646,7 @@ static int on_collect(void *ctx, const char *unused, size_t unused_len,
 	(void)unused;
 	(void)unused_len;
 	if (p->ndt == p->capdt) {
-		dtok *n = arr_grow(p->dt, &p->capdt, sizeof(*n), 4096);
+		dtok *n = arr_grow(p->dt, &p->capdt, sizeof(*n), 512);
 		if (!n)
 			return LEDE_ENOMEM;
 		p->dt = n;
@@ -565,20 +670,79 @@ static int on_collect(void *ctx, const char *unused, size_t unused_len,
 	return buf_add(&p->longtok, t->text, t->len);
 }
 
+/* on_collect, then stop the walk (returning 1) once DT_CHUNK body
+ * tokens are collected: the rest waits for prep_more. */
+static int on_collect_body(void *ctx, const char *st, size_t len,
+			   const tok_token *t)
+{
+	prep *p = ctx;
+	int rc = on_collect(ctx, st, len, t);
+
+	if (rc || p->ndt < p->chunk)
+		return rc;
+	p->more = 1;
+	p->more_off = p->body_base + t->end;
+	p->more_pos = t->pos + 1;
+	return 1;
+}
+
+/* Collect body tokens from p->more_off on (the tokenizer starts afresh
+ * after a token, so the tokens are those of one pass over the body). */
+static int prep_body(prep *p, const rd_doc *d, size_t off, uint32_t pos)
+{
+	int rc;
+
+	p->more = 0;
+	p->body_base = off;
+	rc = ana_tokens(p->an, d->body + off, d->body_len - off, pos,
+			on_collect_body, p, NULL);
+	return rc == 1 ? 0 : rc;
+}
+
+/* The next chunk of a long document's body tokens, in place of dt. */
+static int prep_more(prep *p, const rd_doc *d)
+{
+	p->ndt = 0;
+	p->ntitle = 0;
+	buf_clear(&p->longtok);
+	return prep_body(p, d, p->more_off, p->more_pos);
+}
+
 static uint64_t content_hash(const rd_doc *d);
 
-static int prep_init(prep *p, const char *lang)
+/* shared: NULL for a prep with its own zstd context, else the context
+ * that every prep used by one thread shares (about 0.5 MB each). */
+static int prep_init(prep *p, const char *lang, ZSTD_CCtx *const *shared)
 {
 	int rc;
 
 	memset(p, 0, sizeof(*p));
 	buf_init(&p->longtok);
 	buf_init(&p->body);
+	p->chunk = chunk_size();
 	rc = ana_new(lang, &p->an);
 	if (rc)
 		return rc;
+	p->zc_shared = shared;
+	if (shared)
+		return 0;
 	p->zc = ZSTD_createCCtx();
 	return p->zc ? 0 : LEDE_ENOMEM;
+}
+
+/* Free what a long document grew past keep bytes. */
+static void prep_shrink(prep *p, size_t keep)
+{
+	if (p->capdt * sizeof(*p->dt) > keep) {
+		free(p->dt);
+		p->dt = NULL;
+		p->capdt = 0;
+		p->ndt = 0;
+	}
+	if (p->longtok.cap > keep)
+		buf_release(&p->longtok);
+	if (p->body.cap > keep)
+		buf_release(&p->body);
 }
 
 static void prep_release(prep *p)
@@ -612,8 +776,7 @@ static int prep_doc(prep *p, const rd_doc *d)
 	if (rc)
 		return rc;
 	p->title = 0;
-	rc = ana_tokens(p->an, d->body, d->body_len, next + 1, on_collect, p,
-			NULL);
+	rc = prep_body(p, d, 0, next + 1);
 	if (rc)
 		return rc;
 	/* Body: zstd when it pays, else raw. */
@@ -623,7 +786,8 @@ static int prep_doc(prep *p, const rd_doc *d)
 	if (rc)
 		return rc;
 	if (d->body_len >= BODY_ZSTD_MIN) {
-		zn = ZSTD_compressCCtx(p->zc, p->body.data + 1, bound, d->body,
+		zn = ZSTD_compressCCtx(p->zc ? p->zc : *p->zc_shared,
+				       p->body.data + 1, bound, d->body,
 				       d->body_len, BODY_ZSTD_LEVEL);
 		if (ZSTD_isError(zn) || zn >= d->body_len)
 			zn = 0;
@@ -758,12 +922,29 @@ static int count_terms(bld *b, const prep *p, uint32_t *nmain)
 	return 0;
 }
 
+/* The writer's per-document scratch, after a long document. */
+static void shrink_scratch(bld *b)
+{
+	if (b->capocc * 2 * sizeof(uint32_t) > b->keep_cap) {
+		free(b->occ_pos);
+		free(b->occ_next);
+		b->occ_pos = b->occ_next = NULL;
+		b->capocc = b->nocc = 0;
+	}
+	if (b->capdterms * sizeof(uint32_t) > b->keep_cap) {
+		free(b->dterms);
+		b->dterms = NULL;
+		b->capdterms = b->ndterms = 0;
+	}
+	prep_shrink(&b->sp, b->keep_cap);
+}
+
 /* Passes 2 and 3 over a prepared document: fills the accumulator and
  * returns the main-field and title lengths. */
-static int analyse(bld *b, uint32_t docid, prep *p, uint32_t *len,
-		   uint32_t *title_len)
+static int analyse(bld *b, uint32_t docid, prep *p, const rd_doc *d,
+		   uint32_t *len, uint32_t *title_len)
 {
-	uint32_t nmain = 0;
+	uint32_t nmain = 0, n;
 	int rc;
 
 	b->cur_docid = docid;
@@ -779,6 +960,17 @@ static int analyse(bld *b, uint32_t docid, prep *p, uint32_t *len,
 	for (uint32_t i = 0; i < p->ntitle; i++)
 		if (p->dt[i].ei)
 			(*title_len)++;
+	/* A long body comes in chunks of tokens. */
+	while (p->more) {
+		rc = prep_more(p, d);
+		if (!rc)
+			rc = resolve(b, p);
+		if (!rc)
+			rc = count_terms(b, p, &n);
+		if (rc)
+			return rc;
+		nmain += n;
+	}
 	*len = nmain;
 	return 0;
 }
@@ -1164,6 +1356,20 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 
 	if (idlen == 0)
 		return LEDE_EINVAL;
+	/* A long document needs room here too, about twice its size for
+	 * its positions and postings: empty the accumulator first. */
+	if (b->txn && d->body_len > ((size_t)1 << 20)) {
+		size_t need = 2 * d->body_len;
+
+		if (b->bulk && b->acc.n && acc_mem(b) + need > b->acc_cap)
+			rc = spill_run(b);
+		else if (!b->bulk && batch_mem(b) + need > b->batch_cap)
+			rc = bld_commit(b);
+		else
+			rc = 0;
+		if (rc)
+			return rc;
+	}
 	/* A document too big for the room made for this transaction: end
 	 * the transaction first, so the map can grow before the next. */
 	if (b->txn && b->txn_bytes + b->acc_bytes + 3 * d->body_len >
@@ -1200,7 +1406,7 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	if (b->st.next_docid == UINT32_MAX)
 		return LEDE_ETOOBIG;
 	docid = b->st.next_docid;
-	rc = analyse(b, docid, p, &len, &tlen);
+	rc = analyse(b, docid, p, d, &len, &tlen);
 	if (rc)
 		return rc;
 	if (len == 0) {
@@ -1234,14 +1440,15 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	b->st.sumlen += len;
 	b->st.sumtlen += tlen;
 	b->c.text_bytes += strlen(d->title) + d->body_len;
+	shrink_scratch(b);
 	if (!b->bulk) {
-		if (b->acc_bytes + b->txn_bytes >= b->o.mem_bytes)
+		if (batch_mem(b) >= b->batch_cap)
 			return bld_commit(b);
 		return 0;
 	}
-	if (b->acc_bytes >= b->o.mem_bytes / 5 * 2)
+	if (acc_mem(b) >= b->acc_cap)
 		rc = spill_run(b);
-	if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
+	if (!rc && b->txn_bytes >= b->txn_cap)
 		rc = bulk_checkpoint(b, 0);
 	return rc;
 }
@@ -1275,11 +1482,24 @@ int bld_remove(bld *b, const char *id, size_t len)
 
 /* ---- flush: accumulator -> blocks ---- */
 
+/* One term's new postings on their way to blocks. Decoded documents
+ * wait in docids/tfs/lens/pos until SEG_DOCS of them (or SEG_POS
+ * positions) are there, then go into encoded blocks (fb_encode): the
+ * decoded arrays stay small however long the list, and only the
+ * encoded blocks (about a tenth of their size) are held whole, until
+ * flush_term writes the record, which sorts first, then the blocks. */
+#define SEG_DOCS (64 * POST_BLOCK_MAX)
+#define SEG_POS ((size_t)1 << 20)
+
 typedef struct flushbuf {
 	uint32_t *docids, *tfs, *pos, *lens;
 	size_t cap, poscap;
+	size_t nd, np;           /* decoded documents and positions */
+	size_t ndocs;            /* documents of the term, encoded or not */
 	buf blocks, posblk, rec;
-	post_dirent *ents;
+	post_dirent *nents_new;  /* entries of the encoded blocks */
+	size_t nnew, capnew;
+	post_dirent *ents;       /* flush_term: old entries, then new */
 	size_t nents, capents;
 	size_t *boff, *poff;     /* block offsets into blocks/posblk */
 	size_t capoff;
@@ -1324,14 +1544,79 @@ static int fb_need(flushbuf *f, size_t ndocs, size_t npos)
 	return 0;
 }
 
+/* Encode the decoded documents into blocks: all of them when last (the
+ * term's end), else the whole blocks among them, the rest moved to the
+ * front. */
+static int fb_encode(flushbuf *f, int has_pos, int last)
+{
+	size_t n = f->nd, nb, at = 0;
+	int rc;
+
+	/* Blocks stay full but the last, unless fewer than a block of
+	 * documents hold SEG_POS positions. */
+	if (!last && (n >= POST_BLOCK_MAX || f->np < SEG_POS))
+		n -= n % POST_BLOCK_MAX;
+	if (n == 0)
+		return 0;
+	nb = (n + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
+	if (f->nnew + nb + 1 > f->capoff) {
+		size_t nc = (f->nnew + nb + 1) * 2;
+		size_t *p1 = realloc(f->boff, nc * sizeof(*p1));
+		size_t *p2;
+
+		if (!p1)
+			return LEDE_ENOMEM;
+		f->boff = p1;
+		p2 = realloc(f->poff, nc * sizeof(*p2));
+		if (!p2)
+			return LEDE_ENOMEM;
+		f->poff = p2;
+		f->capoff = nc;
+	}
+	if (f->nnew + nb > f->capnew) {
+		size_t nc = (f->nnew + nb) * 2;
+		post_dirent *p = realloc(f->nents_new, nc * sizeof(*p));
+
+		if (!p)
+			return LEDE_ENOMEM;
+		f->nents_new = p;
+		f->capnew = nc;
+	}
+	rc = post_encode_blocks(f->docids, f->tfs, f->lens,
+				has_pos ? f->pos : NULL, n, &f->blocks,
+				f->boff + f->nnew, &f->posblk,
+				f->poff + f->nnew, f->nents_new + f->nnew);
+	if (rc)
+		return rc;
+	f->nnew += nb;
+	for (size_t i = 0; has_pos && i < n; i++)
+		at += f->tfs[i];
+	memmove(f->docids, f->docids + n, (f->nd - n) * sizeof(*f->docids));
+	memmove(f->tfs, f->tfs + n, (f->nd - n) * sizeof(*f->tfs));
+	memmove(f->lens, f->lens + n, (f->nd - n) * sizeof(*f->lens));
+	if (has_pos)
+		memmove(f->pos, f->pos + at, (f->np - at) * sizeof(*f->pos));
+	f->nd -= n;
+	f->np -= at;
+	return 0;
+}
+
+/* A new term: nothing decoded or encoded yet. */
+static void fb_start(flushbuf *f)
+{
+	f->nd = f->np = f->ndocs = 0;
+	f->nnew = 0;
+	buf_clear(&f->blocks);
+	buf_clear(&f->posblk);
+}
+
 /* Decode a term's stream into f->docids/tfs/pos, dropping documents
- * tombstoned within the batch. */
+ * tombstoned within the batch; full segments go into blocks. */
 static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
-			 flushbuf *f, size_t *nd, size_t *np)
+			 flushbuf *f)
 {
 	const uint8_t *end = p + len;
 	uint32_t docid = 0;
-	size_t n = *nd, npos = *np;
 	int rc;
 
 	while (p < end) {
@@ -1345,7 +1630,7 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 		if (docid < b->base || docid - b->base >= b->nblen)
 			return LEDE_ECORRUPT;
 		keep = b->blen[docid - b->base] != 0;
-		rc = fb_need(f, n + 1, npos + (has_pos ? tf : 0));
+		rc = fb_need(f, f->nd + 1, f->np + (has_pos ? tf : 0));
 		if (rc)
 			return rc;
 		if (has_pos) {
@@ -1354,28 +1639,32 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 				if (varint_get32_fast(&p, end, &g))
 					return LEDE_ECORRUPT;
 				pv += g;
-				f->pos[npos + i] = pv;
+				f->pos[f->np + i] = pv;
 			}
 		}
 		if (!keep)
 			continue;
-		f->docids[n] = docid;
-		f->tfs[n] = tf;
-		f->lens[n] = b->blen[docid - b->base] > 65535 ? 65535 :
-			     b->blen[docid - b->base];
+		f->docids[f->nd] = docid;
+		f->tfs[f->nd] = tf;
+		f->lens[f->nd] = b->blen[docid - b->base] > 65535 ? 65535 :
+				 b->blen[docid - b->base];
 		if (has_pos)
-			npos += tf;
-		n++;
+			f->np += tf;
+		f->nd++;
+		f->ndocs++;
+		if (f->nd >= SEG_DOCS || f->np >= SEG_POS) {
+			rc = fb_encode(f, has_pos, 0);
+			if (rc)
+				return rc;
+		}
 	}
-	*nd = n;
-	*np = npos;
 	return 0;
 }
 
-/* Write the postings gathered in f (nd documents) for termkey tk after
- * the term's existing blocks, and its record. */
+/* Write the postings gathered in f (fb_start, decode_stream) for
+ * termkey tk after the term's existing blocks, and its record. */
 static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
-		      flushbuf *f, size_t nd)
+		      flushbuf *f)
 {
 	uint8_t key[IX_TERMKEY_MAX + 5];
 	size_t nb, old_n = 0;
@@ -1386,21 +1675,12 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	int flags = b->post_was_empty ? IX_APPEND : 0;
 	int rc;
 
-	if (nd == 0)
+	rc = fb_encode(f, has_pos, 1);
+	if (rc)
+		return rc;
+	if (f->ndocs == 0)
 		return 0;
-	nb = (nd + POST_BLOCK_MAX - 1) / POST_BLOCK_MAX;
-	if (nb > f->capoff) {
-		size_t *p1 = realloc(f->boff, (nb + 1) * sizeof(*p1));
-		size_t *p2;
-		if (!p1)
-			return LEDE_ENOMEM;
-		f->boff = p1;
-		p2 = realloc(f->poff, (nb + 1) * sizeof(*p2));
-		if (!p2)
-			return LEDE_ENOMEM;
-		f->poff = p2;
-		f->capoff = nb;
-	}
+	nb = f->nnew;
 	/* Existing record: its directory comes first. */
 	memcpy(key, tk, tkl);
 	key[tkl] = 0;
@@ -1411,7 +1691,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		rc = post_term_decode_ex(rp, rlen, &df, &old, &old_n, &il);
 		if (rc)
 			return rc;
-		if (old_n && old[old_n - 1].last >= f->docids[0]) {
+		if (old_n && old[old_n - 1].last >= f->nents_new[0].first) {
 			free(old);
 			return LEDE_ECORRUPT;
 		}
@@ -1455,18 +1735,10 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	if (old_n)
 		memcpy(f->ents, old, old_n * sizeof(*old));
 	free(old);
-	f->nents = old_n;
-	buf_clear(&f->blocks);
-	buf_clear(&f->posblk);
-	rc = post_encode_blocks(f->docids, f->tfs, f->lens,
-				has_pos ? f->pos : NULL, nd, &f->blocks,
-				f->boff, &f->posblk, f->poff,
-				f->ents + f->nents);
-	if (rc)
-		return rc;
-	f->nents += nb;
+	memcpy(f->ents + old_n, f->nents_new, nb * sizeof(*f->ents));
+	f->nents = old_n + nb;
 	b->txn_bytes += f->blocks.len + f->posblk.len + 64 * (nb + 1);
-	df += (uint32_t)nd;
+	df += (uint32_t)f->ndocs;
 	buf_clear(&f->rec);
 	if (f->nents == 1) {
 		/* A new term with one block: the block lives in the record. */
@@ -1484,7 +1756,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	rc = ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
 		    f->rec.len, flags);
 	for (size_t i = 0; !rc && i < nb; i++) {
-		u32be_put(key + tkl + 1, f->docids[i * POST_BLOCK_MAX]);
+		u32be_put(key + tkl + 1, f->nents_new[i].first);
 		rc = ix_put(b->txn, IX_POST, key, tkl + 5u,
 			    f->blocks.data + f->boff[i],
 			    f->boff[i + 1] - f->boff[i], flags);
@@ -1610,7 +1882,7 @@ static unsigned run_fanin(void)
  * memory budget shared out, within RUN_BUF_MIN..RUN_BUF_MAX. */
 static size_t run_bufsize(const bld *b, unsigned n)
 {
-	size_t s = b->o.mem_bytes / 8 / (n ? n : 1);
+	size_t s = (b->o.mem_bytes - MEM_RESERVE) / 8 / (n ? n : 1);
 
 	return s < RUN_BUF_MIN ? RUN_BUF_MIN : s > RUN_BUF_MAX ? RUN_BUF_MAX
 							      : s;
@@ -1774,7 +2046,6 @@ static int merge_runs(bld *b, flushbuf *f)
 	rc = open_runs(b, 0, n, rd);
 	while (!rc) {
 		const buf *min = min_key(rd, n);
-		size_t nd = 0, np = 0;
 		int has_pos = 0;
 		char key[IX_TERMKEY_MAX];
 		size_t kl;
@@ -1785,19 +2056,20 @@ static int merge_runs(bld *b, flushbuf *f)
 		memcpy(key, min->data, kl);
 		/* Runs hold ascending docid ranges: concatenate in order
 		 * (a merged run may hold several records of one key). */
+		fb_start(f);
 		for (unsigned i = 0; !rc && i < n; i++) {
 			while (!rc && at_key(&rd[i], key, kl)) {
 				has_pos = rd[i].has_pos;
 				rc = decode_stream(b, rd[i].stream.data,
 						   rd[i].stream.len, has_pos,
-						   f, &nd, &np);
+						   f);
 				if (!rc)
 					rc = run_next(&rd[i]);
 			}
 		}
 		if (!rc)
-			rc = flush_term(b, key, kl, has_pos, f, nd);
-		if (!rc && b->txn_bytes >= b->o.mem_bytes / 4)
+			rc = flush_term(b, key, kl, has_pos, f);
+		if (!rc && b->txn_bytes >= b->txn_cap)
 			rc = bulk_checkpoint(b, 0);
 	}
 	close_runs(rd, n);
@@ -1827,13 +2099,13 @@ int bld_commit(bld *b)
 	}
 	for (size_t i = 0; !rc && order && i < b->acc.n; i++) {
 		const term *e = &b->acc.ents[order[i]];
-		size_t nd = 0, np = 0;
 
+		fb_start(&f);
 		rc = decode_stream(b, e->post.data, e->post.len, e->has_pos,
-				   &f, &nd, &np);
+				   &f);
 		if (!rc)
 			rc = flush_term(b, tt_key(&b->acc, e), e->key_len,
-					e->has_pos, &f, nd);
+					e->has_pos, &f);
 	}
 	if (!rc)
 		rc = flush_lens(b);
@@ -1852,6 +2124,7 @@ out:
 	free(f.lens);
 	free(f.pos);
 	free(f.ents);
+	free(f.nents_new);
 	free(f.boff);
 	free(f.poff);
 	buf_release(&f.blocks);
@@ -1974,6 +2247,7 @@ typedef struct job {
 	rd_doc d;
 	prep p;
 	int rc;                  /* prep_doc's result */
+	size_t bytes;            /* counted in pipe_s.inflight */
 } job;
 
 typedef struct pipe_s {
@@ -1981,6 +2255,9 @@ typedef struct pipe_s {
 	pthread_cond_t cv;
 	job jobs[PIPE_JOBS];
 	uint64_t head, tail;     /* produced, consumed */
+	ZSTD_CCtx *zc;           /* the reader thread's, for every job */
+	size_t inflight;         /* text bytes of jobs head..tail */
+	size_t cap;              /* at most this, unless one job is more */
 	int done, stop, missing;
 	char *const *paths;
 	int npaths;
@@ -2024,13 +2301,19 @@ static int pipe_emit(void *ctx, const rd_doc *d)
 	job *j;
 
 	pthread_mutex_lock(&q->mu);
-	while (q->head - q->tail == PIPE_JOBS && !q->stop)
+	/* A long document waits until the writer has taken the others:
+	 * what is in flight stays within q->cap (or is one document). */
+	while ((q->head - q->tail == PIPE_JOBS ||
+		(q->head != q->tail &&
+		 q->inflight + d->body_len > q->cap)) && !q->stop)
 		pthread_cond_wait(&q->cv, &q->mu);
 	if (q->stop) {
 		pthread_mutex_unlock(&q->mu);
 		return LEDE_EINTR;
 	}
 	j = &q->jobs[q->head % PIPE_JOBS];
+	j->bytes = d->body_len;
+	q->inflight += j->bytes;
 	pthread_mutex_unlock(&q->mu);
 	/* The slot is ours until head moves past it. */
 	j->rc = job_fill(j, d);
@@ -2079,9 +2362,15 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 	q->paths = paths;
 	q->npaths = n;
 	q->st = st;
+	q->cap = b->pipe_cap;
+	if (!st->max_doc)
+		st->max_doc = b->doc_cap;
+	q->zc = ZSTD_createCCtx();
+	if (!q->zc)
+		rc = LEDE_ENOMEM;
 	for (i = 0; i < PIPE_JOBS && !rc; i++) {
 		buf_init(&q->jobs[i].strs);
-		rc = prep_init(&q->jobs[i].p, ix_lang(b->x));
+		rc = prep_init(&q->jobs[i].p, ix_lang(b->x), &q->zc);
 	}
 	if (!rc && pthread_create(&th, NULL, pipe_reader, q) != 0)
 		rc = LEDE_ENOMEM;
@@ -2104,7 +2393,11 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 		if (!r)
 			r = add_prepared(b, &j->d, &j->p);
 		r = each(ctx, &j->d, r);
+		if (j->strs.cap > b->keep_cap)
+			buf_release(&j->strs);
+		prep_shrink(&j->p, b->keep_cap);
 		pthread_mutex_lock(&q->mu);
+		q->inflight -= j->bytes;
 		q->tail++;
 		if (r) {
 			rc = r;
@@ -2124,6 +2417,7 @@ out:
 		buf_release(&q->jobs[i].strs);
 		prep_release(&q->jobs[i].p);
 	}
+	ZSTD_freeCCtx(q->zc);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q);

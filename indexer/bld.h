@@ -46,6 +46,10 @@ int bld_new(ix *x, const bld_opts *o, bld **out) LEDE_WUR;
 /* Aborts what is not committed. NULL is a no-op. */
 void bld_free(bld *b);
 
+/* The longest document (input bytes) that fits in opts.mem_bytes:
+ * bld_add_paths has the readers refuse longer ones. */
+size_t bld_max_doc(const bld *b);
+
 /* Add or replace one document (may commit a batch). */
 int bld_add(bld *b, const rd_doc *d) LEDE_WUR;
 /* Tombstone the document with this external id: LEDE_ENOTFOUND if none. */

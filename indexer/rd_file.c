@@ -3,7 +3,7 @@
  * one document (or, for .jsonl/.ndjson, handed to rd_jsonl).
  *
  * Whole-file readers (.txt, .md/.markdown, .html/.htm) load the file into
- * a buffer capped at RD_MAX_DOC_BYTES, refuse binary content, and fill
+ * a buffer capped at rd_max_doc() (HTML: a quarter), refuse binary content, and fill
  * the four fields of a doc_fields. The .txt and .md readers live here;
  * HTML is in rd_html.c.
  *
@@ -579,6 +579,13 @@ static int read_md(const char *d, size_t n, doc_fields *f)
 
 /* ---- loading and dispatch ---- */
 
+/* Longest file of kind k taken: HTML's parse tree costs several times
+ * the page, so a quarter of the cap. */
+static size_t file_cap(enum kind k, const rd_stats *st)
+{
+	return k == K_HTML ? rd_max_doc(st) / 4 : rd_max_doc(st);
+}
+
 static int load(FILE *fp, const char *path, buf *data, rd_stats *st,
 		int *too_big)
 {
@@ -589,7 +596,7 @@ static int load(FILE *fp, const char *path, buf *data, rd_stats *st,
 	while ((got = fread(tmp, 1, sizeof(tmp), fp)) > 0) {
 		st->bytes += got;
 		if (buf_add(data, tmp, got)) {
-			*too_big = 1;   /* the limit is RD_MAX_DOC_BYTES */
+			*too_big = 1;   /* over data's limit */
 			return 0;
 		}
 	}
@@ -619,7 +626,7 @@ static int whole_file(FILE *fp, const char *path, enum kind k,
 	int rc, big;
 	rd_doc doc;
 
-	buf_init_limit(&data, RD_MAX_DOC_BYTES);
+	buf_init_limit(&data, file_cap(k, st));
 	buf_init(&f.title);
 	buf_init(&f.url);
 	buf_init(&f.tags);
@@ -630,8 +637,8 @@ static int whole_file(FILE *fp, const char *path, enum kind k,
 	if (rc)
 		goto out;
 	if (big) {
-		lede_warn("%s: file over %zu bytes, skipped", path,
-			  RD_MAX_DOC_BYTES);
+		lede_warn("%s: file over %zu bytes, skipped%s", path,
+			  file_cap(k, st), rd_big_hint(st));
 		st->too_big++;
 		goto out;
 	}
@@ -764,10 +771,10 @@ int rd_file(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 	if (k == K_JSONL) {
 		rc = jsonl_file(fp, path, S_ISREG(sb.st_mode), emit, ctx, st);
 	} else if (S_ISREG(sb.st_mode) &&
-		   (uint64_t)sb.st_size > RD_MAX_DOC_BYTES) {
-		/* Refused before reading: no point loading 128 MiB. */
-		lede_warn("%s: file over %zu bytes, skipped", path,
-			  RD_MAX_DOC_BYTES);
+		   (uint64_t)sb.st_size > file_cap(k, st)) {
+		/* Refused before reading: no point loading it. */
+		lede_warn("%s: file over %zu bytes, skipped%s", path,
+			  file_cap(k, st), rd_big_hint(st));
 		st->files++;
 		st->too_big++;
 		rc = 0;

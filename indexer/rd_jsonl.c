@@ -2,7 +2,7 @@
  * rd_jsonl.c - rd_jsonl(): one JSON object per line, each a document.
  *
  * The stream is read in fixed chunks and cut at '\n' into one line
- * buffer capped at RD_MAX_DOC_BYTES, so a line of any length up to the
+ * buffer capped at rd_max_doc(), so a line of any length up to the
  * cap costs one copy and a longer one is skipped without being held in
  * memory (the rest of it is read and dropped up to the next '\n').
  *
@@ -21,6 +21,7 @@
 #include "../common/buf.h"
 
 #define CHUNK_BYTES    (64 * 1024)
+#define LINE_KEEP      (1024 * 1024)   /* line buffer kept between lines */
 #define ID_MAX         1024   /* generated/numeric ids fit easily */
 #define MAX_DATE_WARN  5      /* per stream: a whole feed may be odd */
 
@@ -176,7 +177,7 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 	j.ctx = ctx;
 	j.st = st;
 	buf_init(&j.tags);
-	buf_init_limit(&line, RD_MAX_DOC_BYTES);
+	buf_init_limit(&line, rd_max_doc(st));
 	chunk = malloc(CHUNK_BYTES);
 	if (!chunk)
 		return LEDE_ENOMEM;
@@ -201,8 +202,9 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 				break;
 			i++;   /* the '\n' */
 			if (too_long) {
-				lede_warn("%s:%u: line over %zu bytes, skipped",
-					  path, j.line, RD_MAX_DOC_BYTES);
+				lede_warn("%s:%u: line over %zu bytes, "
+					  "skipped%s", path, j.line,
+					  rd_max_doc(st), rd_big_hint(st));
 				st->too_big++;
 				too_long = 0;
 			} else {
@@ -212,6 +214,8 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 						     line.len);
 			}
 			buf_clear(&line);
+			if (line.cap > LINE_KEEP)   /* after a long line */
+				buf_release(&line);
 			j.line++;
 		}
 		if (rc)
@@ -225,8 +229,8 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 	}
 	/* A last line without '\n'. */
 	if (too_long) {
-		lede_warn("%s:%u: line over %zu bytes, skipped", path, j.line,
-			  RD_MAX_DOC_BYTES);
+		lede_warn("%s:%u: line over %zu bytes, skipped%s", path,
+			  j.line, rd_max_doc(st), rd_big_hint(st));
 		st->too_big++;
 	} else if (line.len) {
 		rc = buf_nul(&line);

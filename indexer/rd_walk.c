@@ -206,6 +206,18 @@ int rd_normalise_path(const char *in, buf *out)
 	return rc ? rc : buf_nul(out);
 }
 
+size_t rd_max_doc(const rd_stats *st)
+{
+	return st->max_doc && st->max_doc < RD_MAX_DOC_BYTES
+		       ? st->max_doc : RD_MAX_DOC_BYTES;
+}
+
+const char *rd_big_hint(const rd_stats *st)
+{
+	return rd_max_doc(st) < RD_MAX_DOC_BYTES
+		       ? " (a larger --mem takes longer documents)" : "";
+}
+
 int rd_path(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 {
 	walk w = { emit, ctx, st, 0 };

@@ -46,10 +46,19 @@ typedef struct rd_stats {
 	uint64_t skipped_unknown;/* files with an extension we do not read */
 	uint64_t skipped_empty;  /* empty files / documents without text */
 	uint64_t bad_lines;      /* JSONL lines that failed to parse */
-	uint64_t too_big;        /* documents over RD_MAX_DOC_BYTES, html
+	uint64_t too_big;        /* documents over rd_max_doc(), html
 				  * nested over RD_HTML_MAX_DEPTH */
 	uint64_t errors;         /* unreadable files, other failures */
+	size_t max_doc;          /* in: refuse documents (a JSONL line, a
+				  * file) over this many bytes; 0 means
+				  * RD_MAX_DOC_BYTES, more is taken as it */
 } rd_stats;
+
+/* The cap in effect: st->max_doc within 1..RD_MAX_DOC_BYTES. */
+size_t rd_max_doc(const rd_stats *st);
+/* For the warning about a refused document: how to take it, if --mem
+ * can ("" if not). */
+const char *rd_big_hint(const rd_stats *st);
 
 /* Return 0 to go on, <0 to stop the reader (that value is returned). */
 typedef int (*rd_emit_fn)(void *ctx, const rd_doc *doc);

@@ -230,10 +230,26 @@ printf '{"id":"d1","title":"Häuser","body":"Die Häuser sind groß"}\n' > "$T/d
 expect "german index remembers its language" "^language: +german$" "$T/stats"
 check "german stemming at query time (haus finds Häuser)" "$LEDE" search -i "$T/ixde" haus
 
+# ---- long bodies are tokenized a chunk of tokens at a time ----
+# LEDE_TOK_CHUNK=3 cuts every body into chunks of 3 tokens: the index
+# must come out the same (statistics, rankings, scores and phrases).
+C=$(dirname "$0")/../corpus
+"$LEDE" index -q -i "$T/ixch1" "$C" 2>/dev/null
+LEDE_TOK_CHUNK=3 "$LEDE" index -q -i "$T/ixch3" "$C" 2>/dev/null
+"$LEDE" stats -i "$T/ixch1" | grep -v "^index:" > "$T/st1"
+"$LEDE" stats -i "$T/ixch3" | grep -v "^index:" > "$T/st3"
+check "chunked tokens: same statistics" cmp -s "$T/st1" "$T/st3"
+printf '1\tgovernment said\n2\t"the prime minister"\n3\t"said it would" -government\n4\ttitle:market shares\n5\t"in the"\n' > "$T/chq.tsv"
+"$LEDE" search -i "$T/ixch1" --syntax --batch "$T/chq.tsv" -n 100 --run-tag t > "$T/run1"
+"$LEDE" search -i "$T/ixch3" --syntax --batch "$T/chq.tsv" -n 100 --run-tag t > "$T/run3"
+check "chunked tokens: runs not empty" test "$(wc -l < "$T/run1")" -gt 100
+check "chunked tokens: same rankings and scores" cmp -s "$T/run1" "$T/run3"
+check "chunked tokens: check passes" "$LEDE" check -i "$T/ixch3"
+
 # ---- a 50 MB document ----
 python3 - "$T/big.jsonl" <<'EOF'
 import json, sys
-words = " ".join("w%d" % (i % 5000) for i in range(6_000_000))
+words = " ".join("w%d" % (i % 5000) for i in range(8_700_000))
 with open(sys.argv[1], "w") as f:
     f.write(json.dumps({"id": "big-1", "title": "Huge", "body": words + " needleword"}) + "\n")
 EOF
@@ -282,13 +298,24 @@ fi
 
 # ---- the map grows by itself (start it at 1 MiB) ----
 printf '{"id":"m1","title":"Map","body":"small start wallabyfive"}\n' > "$T/m1.jsonl"
-LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 16 -i "$T/ixmap" "$T/m1.jsonl" 2>"$T/err" >/dev/null
+LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 32 -i "$T/ixmap" "$T/m1.jsonl" 2>"$T/err" >/dev/null
 check "tiny map: first index" test $? -eq 0
-LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 16 -i "$T/ixmap" "$T/big.jsonl" 2>"$T/err" >/dev/null
+# --mem 32 takes documents up to an eighth of 20 MB: the 50 MB one is
+# refused with a clear warning, and the index keeps what it had.
+LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 32 -i "$T/ixmap" "$T/big.jsonl" 2>"$T/err" >/dev/null
+check "--mem 32: a 50 MB document is a warning, not a failure" test $? -eq 0
+expect "--mem 32: the document is refused with its file:line" \
+	"big.jsonl:1: line over [0-9]+ bytes, skipped \(a larger --mem takes longer documents\)" "$T/err"
+expect "--mem 32: and counted" "1 too big" "$T/err"
+check_not "--mem 32: none of it indexed" "$LEDE" search -i "$T/ixmap" needleword
+check "--mem 32: the index keeps what it had" "$LEDE" search -i "$T/ixmap" wallabyfive
+LEDE_MAP_MIN=1048576 "$LEDE" index -q --mem 400 -i "$T/ixmap" "$T/big.jsonl" 2>"$T/err" >/dev/null
 rc=$?
 check "tiny map: a 50 MB document in a batch grows the map" test $rc -eq 0
+expect "tiny map: the document is added" "1 added" "$T/err"
 check_not "tiny map: no map-full error" grep -q -i "full" "$T/err"
-check "tiny map: both documents searchable" "$LEDE" search -i "$T/ixmap" wallabyfive needleword
+check "tiny map: the big document searchable" "$LEDE" search -i "$T/ixmap" needleword
+check "tiny map: the first document searchable" "$LEDE" search -i "$T/ixmap" wallabyfive
 check "tiny map: check passes" "$LEDE" check -i "$T/ixmap"
 
 # ---- SIGKILL in the middle of a large run ----
@@ -301,7 +328,7 @@ with open(sys.argv[1], "w") as f:
 EOF
 head -n 10 "$T/many.jsonl" > "$T/feedsmall.jsonl"
 # A bulk load (new index) is one transaction: killed, it leaves nothing.
-"$LEDE" index -q --mem 16 -i "$T/ixbulk" "$T/many.jsonl" 2>/dev/null &
+"$LEDE" index -q --mem 32 -i "$T/ixbulk" "$T/many.jsonl" 2>/dev/null &
 pid=$!
 sleep 1
 kill -9 "$pid" 2>/dev/null
@@ -313,7 +340,7 @@ check "check passes after a killed bulk load" "$LEDE" check -i "$T/ixbulk"
 check_not "stale bulk runs are cleaned up" ls -d "$T"/ixbulk/bulk-*.tmp
 # An existing index grows in batches, each one transaction.
 "$LEDE" index -q -i "$T/ixkill" "$T/feedsmall.jsonl" 2>/dev/null
-"$LEDE" index -q --mem 16 -i "$T/ixkill" "$T/many.jsonl" 2>/dev/null &
+"$LEDE" index -q --mem 32 -i "$T/ixkill" "$T/many.jsonl" 2>/dev/null &
 pid=$!
 n=0 tries=0
 while [ "$tries" -lt 600 ]; do

@@ -13,7 +13,7 @@
 #             nested 100,000 deep is a bad line; a folder 100 deep is
 #             walked to 64 and the rest reported; the other files index
 #   full disk a small tmpfs (24 MB) holds an index of 200 articles; 20,000
-#             more added with --mem 16 commit one batch and then run out
+#             more added with --mem 64 commit some batches and then run out
 #             of space: exit 1 (not a crash) with a message naming the
 #             full file system, `lede check` passes, stats count exactly
 #             what the committed batches hold, the first 200 are found as
@@ -170,13 +170,13 @@ with open(T + "/topics", "w") as f:
         f.write("b%d\tuniqb%d\n" % (i, i))
 EOF
 # ---- many sorted runs, few file descriptors ---------------------------
-# A bulk load at --mem 16 spills a sorted run every few MB; at the end
+# A bulk load at --mem 32 spills a sorted run every few MB; at the end
 # they are merged, LEDE_RUN_FANIN (here 2) at a time. With 10 file
 # descriptors it still completes, and the index is the one a plain run
 # writes.
-"$LEDE" index -q --mem 16 -i "$T/ixruns1" "$T/more.jsonl" 2>/dev/null
+"$LEDE" index -q --mem 32 -i "$T/ixruns1" "$T/more.jsonl" 2>/dev/null
 # (the redirections outside: dash moves fds it saves to 10 and up)
-(ulimit -n 10 && LEDE_RUN_FANIN=2 exec "$LEDE" index -q --mem 16 \
+(ulimit -n 10 && LEDE_RUN_FANIN=2 exec "$LEDE" index -q --mem 32 \
 	-i "$T/ixruns2" "$T/more.jsonl") > /dev/null 2> "$T/err"
 check "bulk load merging runs in passes under ulimit -n 10" test $? -eq 0
 check "check passes after the merge passes" "$LEDE" check -i "$T/ixruns2"
@@ -224,7 +224,7 @@ found() {
 
 # A bulk load (new index) onto a small disk: nothing or everything. At 8
 # MB a sorted run file fills the disk before the final merge.
-run_full 8 "$LEDE" index -q --mem 16 -i "$M/bulk" "$T/more.jsonl" \
+run_full 8 "$LEDE" index -q --mem 32 -i "$M/bulk" "$T/more.jsonl" \
 	> /dev/null 2> "$T/err"
 rc=$?
 check "bulk load onto a full disk fails (exit $rc)" test "$rc" -ne 0
@@ -252,7 +252,7 @@ listed() {
 listed "$IX" > "$T/first.before"
 "$LEDE" check -i "$IX" > /dev/null 2>&1
 check "check passes before the disk fills" test $? -eq 0
-run_full 24 "$LEDE" index -q --mem 16 -i "$IX" "$T/more.jsonl" \
+run_full 24 "$LEDE" index -q --mem 64 -i "$IX" "$T/more.jsonl" \
 	> /dev/null 2> "$T/err"
 rc=$?
 check "indexing past a full disk fails (exit $rc)" test "$rc" -ne 0
@@ -290,7 +290,7 @@ if [ -n "$mounted" ]; then
 	mount -o remount,size=256m tmpfs "$M" 2>/dev/null ||
 		{ cp -a "$IX" "$T/ixbig" && IX=$T/ixbig; }
 fi
-"$LEDE" index -q --mem 16 -i "$IX" "$T/more.jsonl" > /dev/null 2> "$T/err"
+"$LEDE" index -q --mem 128 -i "$IX" "$T/more.jsonl" > /dev/null 2> "$T/err"
 check "with room again the run completes" test $? -eq 0
 expect "and skips what was committed" \
 	"$((20000 - nb)) added, 0 replaced, $nb unchanged" "$T/err"

@@ -6,11 +6,11 @@
 #   bulk     a new index bulk-loaded from 20,000 articles: after a kill the
 #            index holds nothing or everything (README "Two write paths")
 #   add      an index holding the first 10,000, then the other 10,000 and
-#            45,000 more added with --mem 16 (about 15,000 a batch, so
+#            45,000 more added with --mem 32 (about 15,000 a batch, so
 #            batches commit one after the other): the first 10,000 stay,
 #            the new ones present are exactly a prefix of the input order
 #   replace  all 20,000 replaced (same ids, new text, shuffled order,
-#            --mem 16): each id is there exactly once, old or new version,
+#            --mem 32): each id is there exactly once, old or new version,
 #            the new ones a prefix of the input order
 #   compact  `lede compact` after the 20,000 were replaced and a tenth of
 #            them deleted with `lede rm`: the documents stay exactly as
@@ -241,13 +241,13 @@ verify "reference bulk" "$T/full" --ops "$T/corpus.ids" --final
 
 "$LEDE" index -q -i "$T/half" "$T/first.jsonl" >/dev/null 2>&1 || bad "bulk load of first.jsonl"
 cp -r "$T/half" "$IX"
-if t_add=$(timed "$LEDE" index -q --mem 16 -i "$IX" "$T/second.jsonl" "$T/extra.jsonl"); then ok
+if t_add=$(timed "$LEDE" index -q --mem 32 -i "$IX" "$T/second.jsonl" "$T/extra.jsonl"); then ok
 else bad "adding second.jsonl extra.jsonl"; fi
 check_ix "reference add" "$IX"
 verify "reference add" "$IX" --base "$T/first.ids" --ops "$T/add.ids" --final
 
 rm -rf "$IX"; cp -r "$T/full" "$IX"
-if t_rep=$(timed "$LEDE" index -q --mem 16 -i "$IX" "$T/replace.jsonl"); then ok
+if t_rep=$(timed "$LEDE" index -q --mem 32 -i "$IX" "$T/replace.jsonl"); then ok
 else bad "replacing with replace.jsonl"; fi
 check_ix "reference replace" "$IX"
 verify "reference replace" "$IX" --base "$T/corpus.ids" --ops "$T/replace.ids" --final
@@ -307,9 +307,9 @@ while [ $k -lt "$KILLS" ]; do
 	0) one bulk $k none "$t_bulk" --ops "$T/corpus.ids" --atomic -- \
 		"$LEDE" index -q -i "$IX" "$T/corpus.jsonl" ;;
 	1) one add $k "$T/half" "$t_add" --base "$T/first.ids" --ops "$T/add.ids" --any -- \
-		"$LEDE" index -q --mem 16 -i "$IX" "$T/second.jsonl" "$T/extra.jsonl" ;;
+		"$LEDE" index -q --mem 32 -i "$IX" "$T/second.jsonl" "$T/extra.jsonl" ;;
 	2) one replace $k "$T/full" "$t_rep" --base "$T/corpus.ids" --ops "$T/replace.ids" --any -- \
-		"$LEDE" index -q --mem 16 -i "$IX" "$T/replace.jsonl" ;;
+		"$LEDE" index -q --mem 32 -i "$IX" "$T/replace.jsonl" ;;
 	3) one compact $k "$T/deleted" "$t_compact" --base "$T/corpus.ids" \
 		--base "$T/replace.ids" --del "$T/deleted.ids" --final -- \
 		"$LEDE" compact -i "$IX" ;;

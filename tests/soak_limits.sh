@@ -12,13 +12,13 @@
 #             words found
 #   1 GB      a 1 GB JSONL file of ~420,000 articles, bulk-loaded with
 #             --mem 64: all indexed and found, check passes; 100 MB
-#             bulk-loaded alone with --mem 16; then the same 100 MB added
+#             bulk-loaded alone with --mem 32; then the same 100 MB added
 #             to the 1 GB index with --mem 64 (the batch path)
 #   --mem     peak memory of each run, read from /proc/PID/status every
 #             20 ms: RssAnon (the process's own memory; LMDB's mapped file
 #             pages are page cache and not counted) and VmHWM (all of it).
 #             Bounds: a bulk load stays within 3 x --mem + 64 MB anon
-#             (measured: 196 MB at --mem 64 for 1 GB, 77 at --mem 16 for
+#             (measured: 196 MB at --mem 64 for 1 GB, 77 at --mem 32 for
 #             100 MB); a batch run into a big index within --mem + 768 MB:
 #             each batch rewrites the record of every term it touches and
 #             LMDB holds a transaction's dirty pages in memory (up to 512
@@ -264,14 +264,14 @@ check "1 GB: check passes" test "$rc" -eq 0
 python3 "$T/gen.py" "$T/more.jsonl" 104857600 m 12 > "$T/nm" ||
 	bad "generate 100 MB"
 nm=$(cat "$T/nm")
-measure small "$LEDE" index -q --mem 16 -i "$T/ixm" "$T/more.jsonl" \
+measure small "$LEDE" index -q --mem 32 -i "$T/ixm" "$T/more.jsonl" \
 	2> "$T/err" > /dev/null
-row "100 MB JSONL bulk, --mem 16" "$(docs_of "$T/ixm")"
-check "100 MB at --mem 16: exit 0" test "$rc" -eq 0
-expect "100 MB at --mem 16: all $nm added" "$nm added, 0 replaced" "$T/err"
-check "100 MB at --mem 16: anon peak $anon MB within 3 x 16 + 64" \
+row "100 MB JSONL bulk, --mem 32" "$(docs_of "$T/ixm")"
+check "100 MB at --mem 32: exit 0" test "$rc" -eq 0
+expect "100 MB at --mem 32: all $nm added" "$nm added, 0 replaced" "$T/err"
+check "100 MB at --mem 32: anon peak $anon MB within 3 x 16 + 64" \
 	test "$anon" -le 112
-check "100 MB at --mem 16: check passes" "$LEDE" check -i "$T/ixm"
+check "100 MB at --mem 32: check passes" "$LEDE" check -i "$T/ixm"
 rm -rf "$T/ixm"
 measure more "$LEDE" index -q --mem 64 -i "$T/ixg" "$T/more.jsonl" \
 	2> "$T/err" > /dev/null
