@@ -4,7 +4,8 @@
  * A bld keeps one write transaction open per batch. Documents are
  * analysed as they arrive; their records go into the transaction at
  * once, their postings into an in-memory accumulator. When the batch's
- * memory (accumulator + written records) passes opts.mem_bytes, or on
+ * memory (accumulator, written records, the pages the flush will dirty)
+ * passes its share of opts.mem_bytes (bld.c, "memory"), or on
  * bld_commit(), the accumulated postings are written as new blocks after
  * each term's existing ones, the term records rewritten, and the
  * transaction committed: a batch is all or nothing, so a killed run
@@ -29,7 +30,7 @@
 #include "reader.h"
 
 typedef struct bld_opts {
-	size_t mem_bytes;      /* batch memory budget */
+	size_t mem_bytes;      /* the process's memory, 32 MiB or more */
 	int bulk;              /* a new, empty index is loaded in one
 				* transaction from sorted runs (see bld.c) */
 } bld_opts;
