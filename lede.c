@@ -571,7 +571,6 @@ static int cmd_index(opts *o)
 		return 1;
 	}
 	memset(&st, 0, sizeof(st));
-	st.max_doc = bld_max_doc(b);
 	memset(&c, 0, sizeof(c));
 	c.b = b;
 	c.st = &st;

@@ -255,8 +255,8 @@ typedef struct dtok {
  * in another thread than the writer (bld_add_paths). */
 typedef struct prep {
 	ana *an;                 /* used for tokenizing only */
-	ZSTD_CCtx *zc;           /* NULL: borrow zc_shared */
-	ZSTD_CCtx *const *zc_shared;
+	ZSTD_CCtx *zc;
+	int own_zc;              /* prep_release frees zc */
 	dtok *dt;
 	size_t ndt, capdt;
 	buf longtok;             /* text of tokens too long to cache */
@@ -271,8 +271,7 @@ typedef struct prep {
 	uint32_t more_pos;       /* and the position of the first */
 } prep;
 
-static int prep_init(prep *p, const char *lang,
-		     ZSTD_CCtx *const *shared);
+static int prep_init(prep *p, const char *lang, ZSTD_CCtx *shared);
 static void prep_release(prep *p);
 
 /* ---- the writer ---- */
@@ -335,9 +334,9 @@ static void remove_runs(bld *b);
  *   1/16 U the stem cache, 1/16 U documents waiting between the reader
  *          and the writer, 1/8 U the merge's read buffers (the
  *          accumulator is empty by then);
- *   1/8 U  the largest document read (doc_cap); it costs about five
+ *   1/8 U  the largest document read (doc_cap); it costs about three
  *          times that while it is parsed, tokenized and compressed, so
- *          the writer first empties the accumulator (flush_for_doc).
+ *          the writer first empties the accumulator (add_prepared).
  * Tokens are collected DT_CHUNK at a time, so a long document's token
  * array stays small. */
 #define MEM_RESERVE ((size_t)12 << 20)
@@ -395,11 +394,6 @@ static void share_mem(bld *b)
 	b->keep_cap = u / 16 / 32;
 	if (b->keep_cap < ((size_t)64 << 10))
 		b->keep_cap = (size_t)64 << 10;
-}
-
-size_t bld_max_doc(const bld *b)
-{
-	return b->doc_cap;
 }
 
 /* Remove run folders left by a bulk load that was killed: their process
@@ -527,7 +521,7 @@ static uint64_t room_for(const bld *b, size_t doc_bytes)
 
 /* Pages of the postings and positions tables: a batch's flush cannot
  * dirty more of their pages than that (batch_mem). */
-static int count_pages(bld *b)
+static void count_pages(bld *b)
 {
 	ix_dbi_usage u[IX_NDBI];
 	int n = ix_usage(b->txn, u, IX_NDBI);
@@ -537,7 +531,6 @@ static int count_pages(bld *b)
 		if (strcmp(u[i].name, "post") == 0 ||
 		    strcmp(u[i].name, "pos") == 0)
 			b->db_pages += u[i].bytes / DIRTY_PAGE;
-	return 0;
 }
 
 static int begin(bld *b)
@@ -586,7 +579,8 @@ static int begin(bld *b)
 	b->nblen = 0;
 	b->acc_bytes = 0;
 	b->txn_bytes = 0;
-	return count_pages(b);
+	count_pages(b);
+	return 0;
 }
 
 /* Bulk load: commit what the transaction holds so far and go on in a
@@ -718,7 +712,7 @@ static uint64_t content_hash(const rd_doc *d);
 
 /* shared: NULL for a prep with its own zstd context, else the context
  * that every prep used by one thread shares (about 0.5 MB each). */
-static int prep_init(prep *p, const char *lang, ZSTD_CCtx *const *shared)
+static int prep_init(prep *p, const char *lang, ZSTD_CCtx *shared)
 {
 	int rc;
 
@@ -729,10 +723,11 @@ static int prep_init(prep *p, const char *lang, ZSTD_CCtx *const *shared)
 	rc = ana_new(lang, &p->an);
 	if (rc)
 		return rc;
-	p->zc_shared = shared;
+	p->zc = shared;
 	if (shared)
 		return 0;
 	p->zc = ZSTD_createCCtx();
+	p->own_zc = 1;
 	return p->zc ? 0 : LEDE_ENOMEM;
 }
 
@@ -754,7 +749,8 @@ static void prep_shrink(prep *p, size_t keep)
 static void prep_release(prep *p)
 {
 	ana_free(p->an);
-	ZSTD_freeCCtx(p->zc);
+	if (p->own_zc)
+		ZSTD_freeCCtx(p->zc);
 	free(p->dt);
 	buf_release(&p->longtok);
 	buf_release(&p->body);
@@ -792,8 +788,7 @@ static int prep_doc(prep *p, const rd_doc *d)
 	if (rc)
 		return rc;
 	if (d->body_len >= BODY_ZSTD_MIN) {
-		zn = ZSTD_compressCCtx(p->zc ? p->zc : *p->zc_shared,
-				       p->body.data + 1, bound, d->body,
+		zn = ZSTD_compressCCtx(p->zc, p->body.data + 1, bound, d->body,
 				       d->body_len, BODY_ZSTD_LEVEL);
 		if (ZSTD_isError(zn) || zn >= d->body_len)
 			zn = 0;
@@ -1503,7 +1498,7 @@ typedef struct flushbuf {
 	size_t nd, np;           /* decoded documents and positions */
 	size_t ndocs;            /* documents of the term, encoded or not */
 	buf blocks, posblk, rec;
-	post_dirent *nents_new;  /* entries of the encoded blocks */
+	post_dirent *newents;    /* entries of the encoded blocks */
 	size_t nnew, capnew;
 	post_dirent *ents;       /* flush_term: old entries, then new */
 	size_t nents, capents;
@@ -1581,17 +1576,17 @@ static int fb_encode(flushbuf *f, int has_pos, int last)
 	}
 	if (f->nnew + nb > f->capnew) {
 		size_t nc = (f->nnew + nb) * 2;
-		post_dirent *p = realloc(f->nents_new, nc * sizeof(*p));
+		post_dirent *p = realloc(f->newents, nc * sizeof(*p));
 
 		if (!p)
 			return LEDE_ENOMEM;
-		f->nents_new = p;
+		f->newents = p;
 		f->capnew = nc;
 	}
 	rc = post_encode_blocks(f->docids, f->tfs, f->lens,
 				has_pos ? f->pos : NULL, n, &f->blocks,
 				f->boff + f->nnew, &f->posblk,
-				f->poff + f->nnew, f->nents_new + f->nnew);
+				f->poff + f->nnew, f->newents + f->nnew);
 	if (rc)
 		return rc;
 	f->nnew += nb;
@@ -1697,7 +1692,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		rc = post_term_decode_ex(rp, rlen, &df, &old, &old_n, &il);
 		if (rc)
 			return rc;
-		if (old_n && old[old_n - 1].last >= f->nents_new[0].first) {
+		if (old_n && old[old_n - 1].last >= f->newents[0].first) {
 			free(old);
 			return LEDE_ECORRUPT;
 		}
@@ -1741,7 +1736,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	if (old_n)
 		memcpy(f->ents, old, old_n * sizeof(*old));
 	free(old);
-	memcpy(f->ents + old_n, f->nents_new, nb * sizeof(*f->ents));
+	memcpy(f->ents + old_n, f->newents, nb * sizeof(*f->ents));
 	f->nents = old_n + nb;
 	b->txn_bytes += f->blocks.len + f->posblk.len + 64 * (nb + 1);
 	df += (uint32_t)f->ndocs;
@@ -1762,7 +1757,7 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 	rc = ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
 		    f->rec.len, flags);
 	for (size_t i = 0; !rc && i < nb; i++) {
-		u32be_put(key + tkl + 1, f->nents_new[i].first);
+		u32be_put(key + tkl + 1, f->newents[i].first);
 		rc = ix_put(b->txn, IX_POST, key, tkl + 5u,
 			    f->blocks.data + f->boff[i],
 			    f->boff[i + 1] - f->boff[i], flags);
@@ -2130,7 +2125,7 @@ out:
 	free(f.lens);
 	free(f.pos);
 	free(f.ents);
-	free(f.nents_new);
+	free(f.newents);
 	free(f.boff);
 	free(f.poff);
 	buf_release(&f.blocks);
@@ -2376,7 +2371,7 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 		rc = LEDE_ENOMEM;
 	for (i = 0; i < PIPE_JOBS && !rc; i++) {
 		buf_init(&q->jobs[i].strs);
-		rc = prep_init(&q->jobs[i].p, ix_lang(b->x), &q->zc);
+		rc = prep_init(&q->jobs[i].p, ix_lang(b->x), q->zc);
 	}
 	if (!rc && pthread_create(&th, NULL, pipe_reader, q) != 0)
 		rc = LEDE_ENOMEM;

@@ -47,10 +47,6 @@ int bld_new(ix *x, const bld_opts *o, bld **out) LEDE_WUR;
 /* Aborts what is not committed. NULL is a no-op. */
 void bld_free(bld *b);
 
-/* The longest document (input bytes) that fits in opts.mem_bytes:
- * bld_add_paths has the readers refuse longer ones. */
-size_t bld_max_doc(const bld *b);
-
 /* Add or replace one document (may commit a batch). */
 int bld_add(bld *b, const rd_doc *d) LEDE_WUR;
 /* Tombstone the document with this external id: LEDE_ENOTFOUND if none. */
@@ -70,7 +66,9 @@ typedef int (*bld_each_fn)(void *ctx, const rd_doc *d, int rc);
 /* Read paths (rd_path) and add every document, with the reading,
  * parsing, tokenizing and compressing in a second thread. *missing is
  * set when a path could not be read (warned, the others go on). Returns
- * the first error that stopped it. */
+ * the first error that stopped it. A zero st->max_doc is set to the
+ * longest document that fits in opts.mem_bytes, so the readers, also
+ * those called later with st, refuse longer ones. */
 int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 		  bld_each_fn each, void *ctx, int *missing) LEDE_WUR;
 

@@ -3,8 +3,8 @@
  * one document (or, for .jsonl/.ndjson, handed to rd_jsonl).
  *
  * Whole-file readers (.txt, .md/.markdown, .html/.htm) load the file into
- * a buffer capped at rd_max_doc() (HTML: a quarter), refuse binary content, and fill
- * the four fields of a doc_fields. The .txt and .md readers live here;
+ * a buffer capped at rd_max_doc() (HTML: a quarter), refuse binary
+ * content, and fill the four fields of a doc_fields. The .txt and .md readers live here;
  * HTML is in rd_html.c.
  *
  * Binary test (files of every kind): a NUL byte in the first 8 KiB, or
@@ -586,6 +586,14 @@ static size_t file_cap(enum kind k, const rd_stats *st)
 	return k == K_HTML ? rd_max_doc(st) / 4 : rd_max_doc(st);
 }
 
+/* Warn about and count a file refused for its size. */
+static void refuse_big(const char *path, enum kind k, rd_stats *st)
+{
+	lede_warn("%s: file over %zu bytes, skipped%s", path, file_cap(k, st),
+		  rd_big_hint(st));
+	st->too_big++;
+}
+
 static int load(FILE *fp, const char *path, buf *data, rd_stats *st,
 		int *too_big)
 {
@@ -637,9 +645,7 @@ static int whole_file(FILE *fp, const char *path, enum kind k,
 	if (rc)
 		goto out;
 	if (big) {
-		lede_warn("%s: file over %zu bytes, skipped%s", path,
-			  file_cap(k, st), rd_big_hint(st));
-		st->too_big++;
+		refuse_big(path, k, st);
 		goto out;
 	}
 	d = (const char *)data.data;
@@ -773,10 +779,8 @@ int rd_file(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 	} else if (S_ISREG(sb.st_mode) &&
 		   (uint64_t)sb.st_size > file_cap(k, st)) {
 		/* Refused before reading: no point loading it. */
-		lede_warn("%s: file over %zu bytes, skipped%s", path,
-			  file_cap(k, st), rd_big_hint(st));
+		refuse_big(path, k, st);
 		st->files++;
-		st->too_big++;
 		rc = 0;
 	} else {
 		rc = whole_file(fp, path, k, emit, ctx, st);

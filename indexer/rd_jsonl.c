@@ -161,6 +161,14 @@ out:
 	return rc;
 }
 
+/* Warn about and count the current line, refused for its length. */
+static void line_too_long(jl *j)
+{
+	lede_warn("%s:%u: line over %zu bytes, skipped%s", j->path, j->line,
+		  rd_max_doc(j->st), rd_big_hint(j->st));
+	j->st->too_big++;
+}
+
 int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 	     rd_stats *st)
 {
@@ -202,10 +210,7 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 				break;
 			i++;   /* the '\n' */
 			if (too_long) {
-				lede_warn("%s:%u: line over %zu bytes, "
-					  "skipped%s", path, j.line,
-					  rd_max_doc(st), rd_big_hint(st));
-				st->too_big++;
+				line_too_long(&j);
 				too_long = 0;
 			} else {
 				rc = buf_nul(&line);
@@ -229,9 +234,7 @@ int rd_jsonl(FILE *f, const char *path, rd_emit_fn emit, void *ctx,
 	}
 	/* A last line without '\n'. */
 	if (too_long) {
-		lede_warn("%s:%u: line over %zu bytes, skipped%s", path,
-			  j.line, rd_max_doc(st), rd_big_hint(st));
-		st->too_big++;
+		line_too_long(&j);
 	} else if (line.len) {
 		rc = buf_nul(&line);
 		if (!rc)
