@@ -955,8 +955,8 @@ void ix_blocks_close(ix_blocks *b)
 	free(b);
 }
 
-int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
-	       const uint8_t **p, size_t *len)
+static int block_get(ix_txn *t, int dbi, const char *tk, size_t tklen,
+		     uint32_t first, const uint8_t **p, size_t *len)
 {
 	uint8_t key[IX_TERMKEY_MAX + 5];
 
@@ -965,7 +965,19 @@ int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
 	memcpy(key, tk, tklen);
 	key[tklen] = 0;
 	u32be_put(key + tklen + 1, first);
-	return ix_get(t, IX_POS, key, tklen + 5, p, len);
+	return ix_get(t, dbi, key, tklen + 5, p, len);
+}
+
+int ix_block_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
+		 const uint8_t **p, size_t *len)
+{
+	return block_get(t, IX_POST, tk, tklen, first, p, len);
+}
+
+int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
+	       const uint8_t **p, size_t *len)
+{
+	return block_get(t, IX_POS, tk, tklen, first, p, len);
 }
 
 int ix_usage(ix_txn *t, ix_dbi_usage *u, int max)

@@ -169,6 +169,9 @@ int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen,
 int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
 		   const uint8_t **p, size_t *len);
 void ix_blocks_close(ix_blocks *b);
+/* Postings block stored under (termkey, first), without a cursor. */
+int ix_block_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
+		 const uint8_t **p, size_t *len) LEDE_WUR;
 /* Positions block stored under (termkey, first). */
 int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
 	       const uint8_t **p, size_t *len) LEDE_WUR;

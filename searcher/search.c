@@ -1477,6 +1477,256 @@ static double list_bounds(const ms_list *ls, size_t m, uint32_t at,
 	return range;
 }
 
+/* ---- a starting threshold ------------------------------------------ */
+
+/* Blocks of each word read before the walk to set a starting threshold. */
+#define SEED_BLOCKS 2
+/* Documents among them whose whole score is then looked up. */
+#define SEED_FULL 32
+
+typedef struct seed {
+	uint32_t d;
+	double v;
+} seed;
+
+static int cmp_seed_doc(const void *a, const void *b)
+{
+	const seed *x = a, *y = b;
+
+	return x->d < y->d ? -1 : x->d > y->d;
+}
+
+static int cmp_seed_desc(const void *a, const void *b)
+{
+	const seed *x = a, *y = b;
+
+	return x->v > y->v ? -1 : x->v < y->v;
+}
+
+/* Decode block bi of c into docids/tfs without moving c. */
+static int tc_peek(sctx *s, const tcur *c, size_t bi, uint32_t *docids,
+		   uint32_t *tfs, unsigned *n)
+{
+	const post_dirent *e = &c->ents[bi];
+	const uint8_t *bp;
+	size_t bl;
+	int rc;
+
+	if (c->il.blk) {
+		if (bi != 0)
+			return LEDE_ECORRUPT;
+		bp = c->il.blk;
+		bl = c->il.blen;
+	} else {
+		rc = ix_block_get(s->t, c->key, c->klen, e->first, &bp, &bl);
+		if (rc == LEDE_ENOTFOUND)
+			return LEDE_ECORRUPT;   /* directory names a block */
+		if (rc)
+			return rc;
+	}
+	rc = post_block_decode(bp, bl, e->first, docids, tfs, n);
+	if (rc)
+		return rc;
+	if (*n != e->n || docids[*n - 1] != e->last)
+		return LEDE_ECORRUPT;
+	s->postings += *n;
+	s->blocks++;
+	return 0;
+}
+
+/* Add c's part, times wt, to each of the n documents of v (ascending
+ * docids) that c holds. Its blocks are decoded as the docids reach
+ * them; c itself does not move. */
+static int seed_add(sctx *s, const tcur *c, double wt, seed *v, size_t n)
+{
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	size_t at = 0, have = (size_t)-1;
+	unsigned bn = 0, j = 0;
+	int rc;
+
+	if (!(c->w > 0) || !(wt > 0))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t d = v[i].d, dl;
+		double tf, K;
+
+		at = tc_find(c, at, d);
+		if (at >= c->nents)
+			break;
+		if (d < c->ents[at].first)
+			continue;
+		if (at != have) {
+			rc = tc_peek(s, c, at, docids, tfs, &bn);
+			if (rc)
+				return rc;
+			have = at;
+			j = 0;
+		}
+		while (j < bn && docids[j] < d)
+			j++;
+		if (j == bn || docids[j] != d)
+			continue;
+		rc = len_get(s, d, &dl);
+		if (rc)
+			return rc;
+		tf = tfs[j];
+		K = c->title ? s->o->k1 : s->kbase + s->kslope * dl;
+		v[i].v += wt * c->w * tf / (tf + K);
+	}
+	return 0;
+}
+
+/* A threshold the k-th best score is sure to reach, before the walk
+ * finds k documents: the SEED_BLOCKS blocks of highest bound of each
+ * word are decoded and every live document in them gets the sum of the
+ * main-field parts found there. Each sum is at most that document's
+ * score (parts are positive and the title part only adds), so the k-th
+ * largest sum over distinct documents is at most the k-th best score;
+ * less a relative 1e-9 for rounding, it is a safe floor under which
+ * the walk may prune from its first document on, instead of scoring
+ * thousands until the heap fills. *floor stays -1 when the query has
+ * anything that could drop a document the sums count (a date filter,
+ * an excluded word) or fewer than k documents were seen. */
+static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
+		      double *floor)
+{
+	const node *r = p->root;
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	seed *v = NULL;
+	size_t nv = 0, nd, ns;
+	int rc = 0;
+
+	*floor = -1;
+	if (s->o->exhaustive || p->from || p->to || k == 0 || m == 0)
+		return 0;
+	for (size_t i = 0; i < r->nkids; i++)
+		if (r->kids[i]->occur == Q_MUST_NOT)
+			return 0;
+	v = malloc(2 * m * SEED_BLOCKS * POST_BLOCK_MAX * sizeof(*v));
+	if (!v)
+		return LEDE_ENOMEM;
+	for (size_t i = 0; i < 2 * m; i++) {
+		const node *t = sh[i / 2];
+		const tcur *c = i % 2 ? t->tb : t->c;
+		double wt = i % 2 ? t->tbw : 1;
+		size_t best[SEED_BLOCKS], nb = 0;
+
+		if (t->kind != N_TERM || !c || !(c->w > 0) || !(wt > 0))
+			continue;
+		/* the SEED_BLOCKS highest bounds, highest first */
+		for (size_t b = 0; b < c->nents; b++) {
+			size_t j = nb < SEED_BLOCKS ? nb++ : SEED_BLOCKS;
+
+			while (j > 0 && c->bub[best[j - 1]] < c->bub[b]) {
+				if (j < SEED_BLOCKS)
+					best[j] = best[j - 1];
+				j--;
+			}
+			if (j < SEED_BLOCKS)
+				best[j] = b;
+		}
+		for (size_t j = 0; j < nb; j++) {
+			unsigned n;
+
+			rc = tc_peek(s, c, best[j], docids, tfs, &n);
+			if (rc)
+				goto out;
+			for (unsigned q = 0; q < n; q++) {
+				uint32_t dl;
+				double tf = tfs[q], K;
+
+				rc = len_get(s, docids[q], &dl);
+				if (rc)
+					goto out;
+				if (!dl)
+					continue;   /* a tombstone */
+				K = c->title ? s->o->k1 :
+					s->kbase + s->kslope * dl;
+				v[nv++] = (seed){ docids[q],
+						  wt * c->w * tf / (tf + K) };
+			}
+		}
+	}
+	/* one sum per document */
+	qsort(v, nv, sizeof(*v), cmp_seed_doc);
+	nd = 0;
+	for (size_t i = 0; i < nv; i++) {
+		if (nd && v[nd - 1].d == v[i].d)
+			v[nd - 1].v += v[i].v;
+		else
+			v[nd++] = v[i];
+	}
+	if (nd < k)
+		goto out;
+	/* the SEED_FULL best get their whole score (both fields of every
+	 * word), in docid order so each word's blocks are read forward */
+	qsort(v, nd, sizeof(*v), cmp_seed_desc);
+	ns = nd < SEED_FULL ? nd : SEED_FULL;
+	qsort(v, ns, sizeof(*v), cmp_seed_doc);
+	for (size_t i = 0; i < ns; i++)
+		v[i].v = 0;
+	for (size_t i = 0; i < m; i++) {
+		const node *t = sh[i];
+
+		if (t->kind != N_TERM)
+			continue;
+		rc = seed_add(s, t->c, 1, v, ns);
+		if (!rc && t->tb)
+			rc = seed_add(s, t->tb, t->tbw, v, ns);
+		if (rc)
+			goto out;
+	}
+	qsort(v, nd, sizeof(*v), cmp_seed_desc);
+	*floor = v[k - 1].v * (1 - 1e-9);
+out:
+	free(v);
+	return rc;
+}
+
+/* Up to this many optional clauses, the essential ones are chosen again
+ * for every stretch of docids over which all block bounds hold. */
+#define LOCAL_MAX 16
+
+/* Split the m lists by their block bounds blk over the current stretch:
+ * those of least bound whose bounds sum to at most th are
+ * non-essential there (nel, highest bound first, rem[i] the sum of
+ * nel[i..]'s bounds); with blk NULL (no threshold yet) every list is
+ * essential. */
+static void local_partition(ms_list *ls, size_t m, const double *blk,
+			    double th, ms_list **ess, size_t *ne,
+			    ms_list **nel, size_t *nn, double *rem)
+{
+	size_t idx[LOCAL_MAX], i, j;
+	double sum = 0;
+
+	*ne = *nn = 0;
+	if (!blk) {
+		for (i = 0; i < m; i++) {
+			ls[i].ne = 0;
+			ess[(*ne)++] = &ls[i];
+		}
+		rem[0] = 0;
+		return;
+	}
+	for (i = 0; i < m; i++) {
+		for (j = i; j > 0 && blk[idx[j - 1]] > blk[i]; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	for (i = 0; i < m && sum + blk[idx[i]] <= th; i++)
+		sum += blk[idx[i]];
+	/* idx[0..i) are non-essential: list them highest bound first */
+	for (j = 0; j < m; j++)
+		ls[idx[j]].ne = j < i;
+	for (j = i; j-- > 0;)
+		nel[(*nn)++] = &ls[idx[j]];
+	for (j = m; j-- > i;)
+		ess[(*ne)++] = &ls[idx[j]];
+	rem[*nn] = 0;
+	for (j = *nn; j-- > 0;)
+		rem[j] = rem[j + 1] + blk[nel[j] - ls];
+}
+
 /* MaxScore over optional clauses: the clauses of least bound whose
  * bounds sum to at most the threshold can only add to documents the
  * others find; they are non-essential (probed, never walked). Choosing
@@ -1488,11 +1738,12 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	ms_list ls[ROOT_MAX], *byasc[ROOT_MAX], *byub[ROOT_MAX];
 	ms_list *ess[ROOT_MAX], *nel[ROOT_MAX];
 	double rem[ROOT_MAX + 1], part[ROOT_MAX], blk[ROOT_MAX];
-	double range = 0, pth = -2;
+	double range = 0, pth = -2, floor;
 	unsigned char got[ROOT_MAX];
 	size_t ne = 0, nn = 0;
 	uint32_t d = 0, upto = 0;
-	int have_blk = 0, rc, live, ok, ex;
+	int have_blk = 0, rc, live, ok, ex, prune, dirty = 1;
+	int local = m <= LOCAL_MAX;
 	int32_t date;
 
 	for (size_t i = 0; i < m; i++) {
@@ -1502,6 +1753,9 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	}
 	qsort(byasc, m, sizeof(*byasc), cmp_ub_asc);
 	qsort(byub, m, sizeof(*byub), cmp_ub_desc);
+	rc = seed_floor(s, p, sh, m, hp->m, &floor);
+	if (rc)
+		return rc;
 	for (;;) {
 		double sc = 0, x, th, bound;
 		size_t i;
@@ -1509,12 +1763,18 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		uint32_t c = DOC_END, target;
 
 		th = heap_min(hp);
-		if (th != pth) {
+		if (th < floor)
+			th = floor;
+		prune = !s->o->exhaustive && th >= 0;
+		if (th != pth && local) {
+			pth = th;
+			dirty = 1;
+		} else if (th != pth) {
 			/* (re)partition for the new threshold */
 			double sum = 0;
 
 			pth = th;
-			int fits = !s->o->exhaustive && th >= 0;
+			int fits = prune;
 
 			for (i = 0; i < m; i++) {
 				ms_list *l = byasc[i];
@@ -1542,16 +1802,22 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		 * while even their sum cannot beat the threshold, jump past
 		 * upto before any cursor moves there, so that the blocks
 		 * jumped over are never decoded. */
-		while (!s->o->exhaustive && th >= 0) {
+		while (prune) {
 			if (target > upto || !have_blk) {
 				range = list_bounds(ls, m, target, blk, &upto);
 				have_blk = 1;
+				dirty = 1;
 			}
 			if (range > th)
 				break;
 			if (upto == DOC_END)
 				return 0;
 			target = upto + 1;
+		}
+		if (local && dirty) {
+			local_partition(ls, m, prune ? blk : NULL, th, ess,
+					&ne, nel, &nn, rem);
+			dirty = 0;
 		}
 		/* the next candidate: the least docid of essential lists */
 		for (i = 0; i < ne; i++) {
@@ -1561,10 +1827,18 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			if (ess[i]->n->doc < c)
 				c = ess[i]->n->doc;
 		}
+		if (local && prune && c > upto) {
+			/* no essential list has a document before upto: only
+			 * the others do, and they cannot beat the threshold */
+			if (upto == DOC_END)
+				return 0;
+			d = upto;
+			continue;
+		}
 		if (c == DOC_END)
 			return 0;
 		d = c;
-		if (!s->o->exhaustive && th >= 0) {
+		if (prune) {
 			if (d > upto)
 				range = list_bounds(ls, m, d, blk, &upto);
 			if (range <= th)
