@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -33,7 +34,11 @@
 
 #define TT_EMPTY UINT32_MAX
 #define BODY_ZSTD_MIN 256        /* shorter bodies are stored raw */
-#define BODY_ZSTD_LEVEL 3
+/* zstd level of stored bodies: on 300k synthetic articles level 1
+ * compressed the bodies 0.4% larger than level 3 and cut the whole
+ * bulk load from 10.6 to 9.3 s (the reader thread spent half its time
+ * in zstd); level -1 was faster still but 45% larger. */
+#define BODY_ZSTD_LEVEL 1
 /* Sorted runs merged at once: each is an open file with a read buffer,
  * so a bulk load with more runs merges them in passes first (a big
  * archive at a small --mem would otherwise run out of file descriptors
@@ -263,6 +268,8 @@ typedef struct prep {
 	uint32_t ntitle;         /* dt[0..ntitle) are main-field title tokens */
 	uint64_t hash;
 	buf body;                /* the "body" value: codec byte + text */
+	int zdefer;              /* prep_doc leaves body to the writer */
+	int body_ready;          /* body holds d's value */
 	int title;               /* collecting the title field */
 	size_t chunk;            /* body tokens collected at a time */
 	size_t body_base;        /* offset in the body of what is collected */
@@ -313,6 +320,7 @@ struct bld {
 	size_t ndterms, capdterms;
 	uint32_t cur_docid;
 
+	ZSTD_CCtx *zc;           /* bodies the reader thread left */
 	uint8_t *seen;           /* bitmap of docids seen this run */
 	size_t seen_bytes;
 	buf tmp, tmp2;
@@ -475,6 +483,7 @@ void bld_free(bld *b)
 	free(b->occ_next);
 	free(b->dterms);
 	prep_release(&b->sp);
+	ZSTD_freeCCtx(b->zc);
 	free(b->seen);
 	buf_release(&b->tmp);
 	buf_release(&b->tmp2);
@@ -757,10 +766,38 @@ static void prep_release(prep *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* The "body" value of d into p->body: zstd (with zc) when it pays,
+ * else raw. */
+static int body_value(prep *p, ZSTD_CCtx *zc, const rd_doc *d)
+{
+	size_t bound = ZSTD_compressBound(d->body_len), zn = 0;
+	int rc;
+
+	p->body_ready = 1;
+	buf_clear(&p->body);
+	rc = buf_reserve(&p->body, bound + 1);
+	if (rc)
+		return rc;
+	if (d->body_len >= BODY_ZSTD_MIN) {
+		zn = ZSTD_compressCCtx(zc, p->body.data + 1, bound, d->body,
+				       d->body_len, BODY_ZSTD_LEVEL);
+		if (ZSTD_isError(zn) || zn >= d->body_len)
+			zn = 0;
+	}
+	if (zn) {
+		p->body.data[0] = 1;
+		p->body.len = zn + 1;
+		return 0;
+	}
+	p->body.data[0] = 0;
+	p->body.len = 1;
+	return buf_add(&p->body, d->body, d->body_len);
+}
+
 /* Pass 1 of the analysis, the content hash and the body value. */
 static int prep_doc(prep *p, const rd_doc *d)
 {
-	size_t tlen = strlen(d->title), bound, zn = 0;
+	size_t tlen = strlen(d->title);
 	uint32_t next = 0;
 	int rc;
 
@@ -781,26 +818,11 @@ static int prep_doc(prep *p, const rd_doc *d)
 	rc = prep_body(p, d, 0, next + 1);
 	if (rc)
 		return rc;
-	/* Body: zstd when it pays, else raw. */
-	bound = ZSTD_compressBound(d->body_len);
-	buf_clear(&p->body);
-	rc = buf_reserve(&p->body, bound + 1);
-	if (rc)
-		return rc;
-	if (d->body_len >= BODY_ZSTD_MIN) {
-		zn = ZSTD_compressCCtx(p->zc, p->body.data + 1, bound, d->body,
-				       d->body_len, BODY_ZSTD_LEVEL);
-		if (ZSTD_isError(zn) || zn >= d->body_len)
-			zn = 0;
-	}
-	if (zn) {
-		p->body.data[0] = 1;
-		p->body.len = zn + 1;
+	if (p->zdefer) {
+		p->body_ready = 0;   /* the writer compresses it */
 		return 0;
 	}
-	p->body.data[0] = 0;
-	p->body.len = 1;
-	return buf_add(&p->body, d->body, d->body_len);
+	return body_value(p, p->zc, d);
 }
 
 /* Stem a token and find or make its accumulator entry. */
@@ -1430,6 +1452,13 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	rc = accumulate(b, docid);
 	if (!rc)
 		rc = blen_push(b, len);
+	if (!rc && !p->body_ready) {
+		if (!b->zc)
+			b->zc = ZSTD_createCCtx();
+		if (!b->zc)
+			return LEDE_ENOMEM;
+		rc = body_value(p, b->zc, d);
+	}
 	if (!rc)
 		rc = write_doc(b, docid, d, h, len, tlen, &p->body);
 	if (!rc)
@@ -1890,8 +1919,10 @@ static size_t run_bufsize(const bld *b, unsigned n)
 }
 
 /* Open runs first..first+n-1 and read the first record of each into
- * rd[0..n); close_runs() releases them, also after a failure. */
-static int open_runs(bld *b, unsigned first, unsigned n, run_rd *rd)
+ * rd[0..n); close_runs() releases them, also after a failure. sets:
+ * how many readers of the same runs share the read buffers' budget. */
+static int open_runs(bld *b, unsigned first, unsigned n, unsigned sets,
+		     run_rd *rd)
 {
 	char path[4096];
 	int rc = 0;
@@ -1907,7 +1938,7 @@ static int open_runs(bld *b, unsigned first, unsigned n, run_rd *rd)
 			rc = LEDE_EIO;
 			break;
 		}
-		setvbuf(rd[i].f, NULL, _IOFBF, run_bufsize(b, n));
+		setvbuf(rd[i].f, NULL, _IOFBF, run_bufsize(b, n * sets));
 		rc = run_next(&rd[i]);
 	}
 	return rc;
@@ -1953,7 +1984,7 @@ static int merge_group(bld *b, unsigned first, unsigned n, unsigned out)
 	if (!rd)
 		return LEDE_ENOMEM;
 	snprintf(tmp, sizeof(tmp), "%s/run-merge", b->run_dir);
-	rc = open_runs(b, first, n, rd);
+	rc = open_runs(b, first, n, 1, rd);
 	if (!rc) {
 		w = fopen(tmp, "wb");
 		if (!w)
@@ -2031,6 +2062,350 @@ static int merge_passes(bld *b)
 	return 0;
 }
 
+/* The records of the runs' smallest key, decoded and encoded into f:
+ * all the work of a term but its writes. 0 with *got 0 when every run
+ * is at its end. */
+static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
+		      char *key, size_t *kl, int *has_pos, int *got)
+{
+	const buf *min = min_key(rd, n);
+	int rc = 0;
+
+	*got = 0;
+	if (!min)
+		return 0;
+	*kl = min->len;
+	memcpy(key, min->data, *kl);
+	*has_pos = 0;
+	/* Runs hold ascending docid ranges: concatenate in order (a merged
+	 * run may hold several records of one key). */
+	fb_start(f);
+	for (unsigned i = 0; !rc && i < n; i++) {
+		while (!rc && at_key(&rd[i], key, *kl)) {
+			*has_pos = rd[i].has_pos;
+			rc = decode_stream(b, rd[i].stream.data,
+					   rd[i].stream.len, *has_pos, f);
+			if (!rc)
+				rc = run_next(&rd[i]);
+		}
+	}
+	if (!rc)
+		rc = fb_encode(f, *has_pos, 1);
+	*got = !rc;
+	return rc;
+}
+
+/* Move every run past the records of the smallest key (another
+ * encoder's term). *got 0 when every run is at its end. */
+static int merge_skip(run_rd *rd, unsigned n, int *got)
+{
+	const buf *min = min_key(rd, n);
+	char key[IX_TERMKEY_MAX];
+	size_t kl;
+	int rc = 0;
+
+	*got = 0;
+	if (!min)
+		return 0;
+	kl = min->len;
+	memcpy(key, min->data, kl);
+	for (unsigned i = 0; !rc && i < n; i++)
+		while (!rc && at_key(&rd[i], key, kl))
+			rc = run_next(&rd[i]);
+	*got = !rc;
+	return rc;
+}
+
+/* ---- the final merge on three threads ----
+ *
+ * Reading the runs and encoding a term's blocks (merge_next) is most of
+ * the merge's work and touches nothing of the transaction, so MQ_ENC
+ * encoder threads do it, each for every MQ_ENC-th term (each reads all
+ * the runs and skips the others' terms), while this thread writes the
+ * terms in key order (flush_term, checkpoints), taking them from the
+ * encoders' rings in turn. The writes are the same, in the same order,
+ * as on one thread. Most terms are tiny, so no side wakes another per
+ * term: an encoder publishes every MQ_BATCH terms (or a large one at
+ * once), the writer takes whatever is published in one go, and a side
+ * only signals when another sleeps. */
+#define MQ_ENC 2
+#define MQ_SLOTS 64
+#define MQ_BATCH 16
+/* A slot holding more than this after its term was written gives its
+ * memory back; an encoder waits while its slots in flight hold more
+ * than MQ_BYTES. */
+#define MQ_SLOT_KEEP ((size_t)64 << 10)
+#define MQ_BYTES ((size_t)8 << 20)
+/* Below this --mem the merge stays on one thread: the slots and the
+ * second set of run readers would not fit a small budget. */
+#define MQ_MIN_MEM ((size_t)128 << 20)
+
+typedef struct mslot {
+	flushbuf f;
+	char key[IX_TERMKEY_MAX];
+	size_t kl;
+	int has_pos;
+	size_t bytes;            /* fb_bytes when handed over */
+} mslot;
+
+typedef struct mring {
+	mslot slot[MQ_SLOTS];
+	size_t head, tail;       /* slots [head, tail) are filled */
+	size_t inflight;         /* bytes of those slots */
+	int pwait;               /* its encoder sleeps */
+	int done, wrc;           /* its encoder ended, with wrc */
+	run_rd *rd;              /* its own readers of the runs */
+} mring;
+
+typedef struct mqueue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	mring r[MQ_ENC];
+	int cwait;               /* the writer sleeps */
+	int stop;                /* the writer failed or ended */
+	bld *b;
+	unsigned n;
+} mqueue;
+
+typedef struct menc {
+	mqueue *q;
+	unsigned e;
+} menc;
+
+static void fb_init(flushbuf *f)
+{
+	memset(f, 0, sizeof(*f));
+	buf_init(&f->blocks);
+	buf_init(&f->posblk);
+	buf_init(&f->rec);
+}
+
+static void fb_release(flushbuf *f)
+{
+	free(f->docids);
+	free(f->tfs);
+	free(f->lens);
+	free(f->pos);
+	free(f->ents);
+	free(f->newents);
+	free(f->boff);
+	free(f->poff);
+	buf_release(&f->blocks);
+	buf_release(&f->posblk);
+	buf_release(&f->rec);
+}
+
+/* Memory a flushbuf holds. */
+static size_t fb_bytes(const flushbuf *f)
+{
+	return f->blocks.cap + f->posblk.cap + f->rec.cap +
+	       f->cap * 3 * sizeof(uint32_t) + f->poscap * sizeof(uint32_t) +
+	       (f->capnew + f->capents) * sizeof(post_dirent) +
+	       f->capoff * 2 * sizeof(size_t);
+}
+
+static void *mq_encoder(void *arg)
+{
+	mqueue *q = ((menc *)arg)->q;
+	unsigned e = ((menc *)arg)->e;
+	mring *r = &q->r[e];
+	size_t tail = 0, pending = 0;
+	uint64_t k = 0;            /* terms seen, in key order */
+	int rc = 0, got = 1;
+
+	while (!rc && got) {
+		mslot *sl;
+		int publish;
+
+		pthread_mutex_lock(&q->mu);
+		while (!q->stop && (tail - r->head == MQ_SLOTS ||
+				    (tail > r->head &&
+				     r->inflight > MQ_BYTES))) {
+			if (r->tail != tail) {
+				/* publish before sleeping */
+				r->tail = tail;
+				pending = 0;
+				if (q->cwait)
+					pthread_cond_broadcast(&q->cv);
+			}
+			r->pwait = 1;
+			pthread_cond_wait(&q->cv, &q->mu);
+			r->pwait = 0;
+		}
+		if (q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		pthread_mutex_unlock(&q->mu);
+		while (!rc && got && k % MQ_ENC != e) {
+			rc = merge_skip(r->rd, q->n, &got);
+			k++;
+		}
+		if (rc || !got)
+			break;
+		sl = &r->slot[tail % MQ_SLOTS];
+		rc = merge_next(q->b, r->rd, q->n, &sl->f, sl->key, &sl->kl,
+				&sl->has_pos, &got);
+		if (rc || !got)
+			break;
+		k++;
+		sl->bytes = fb_bytes(&sl->f);
+		tail++;
+		pending++;
+		publish = pending >= MQ_BATCH || sl->bytes > MQ_SLOT_KEEP;
+		pthread_mutex_lock(&q->mu);
+		r->inflight += sl->bytes;
+		if (publish) {
+			r->tail = tail;
+			pending = 0;
+			if (q->cwait)
+				pthread_cond_broadcast(&q->cv);
+		}
+		pthread_mutex_unlock(&q->mu);
+	}
+	pthread_mutex_lock(&q->mu);
+	r->tail = tail;
+	r->done = 1;
+	r->wrc = rc;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* The writer's side: terms in key order, term k from ring k % MQ_ENC. */
+static int mq_write(bld *b, mqueue *q)
+{
+	size_t head[MQ_ENC] = { 0 }, avail[MQ_ENC];
+	uint64_t k = 0;
+	int rc = 0;
+
+	for (;;) {
+		size_t freed[MQ_ENC] = { 0 };
+		mring *r = &q->r[k % MQ_ENC];
+		unsigned e;
+
+		pthread_mutex_lock(&q->mu);
+		while (r->tail == head[k % MQ_ENC] && !r->done) {
+			q->cwait = 1;
+			pthread_cond_wait(&q->cv, &q->mu);
+			q->cwait = 0;
+		}
+		for (e = 0; e < MQ_ENC; e++)
+			avail[e] = q->r[e].tail;
+		if (avail[k % MQ_ENC] == head[k % MQ_ENC]) {
+			/* no term k: the end, or its encoder failed */
+			for (e = 0; e < MQ_ENC && !rc; e++)
+				if (q->r[e].done)
+					rc = q->r[e].wrc;
+			pthread_mutex_unlock(&q->mu);
+			return rc;
+		}
+		pthread_mutex_unlock(&q->mu);
+		for (;;) {
+			mslot *sl;
+
+			e = (unsigned)(k % MQ_ENC);
+			if (rc || head[e] == avail[e])
+				break;
+			sl = &q->r[e].slot[head[e] % MQ_SLOTS];
+
+			rc = flush_term(b, sl->key, sl->kl, sl->has_pos,
+					&sl->f);
+			if (!rc && b->txn_bytes >= b->txn_cap)
+				rc = bulk_checkpoint(b, 0);
+			freed[e] += sl->bytes;
+			if (fb_bytes(&sl->f) > MQ_SLOT_KEEP) {
+				fb_release(&sl->f);
+				fb_init(&sl->f);
+			}
+			head[e]++;
+			k++;
+		}
+		pthread_mutex_lock(&q->mu);
+		for (e = 0; e < MQ_ENC; e++) {
+			q->r[e].head = head[e];
+			q->r[e].inflight -= freed[e];
+			if (q->r[e].pwait)
+				pthread_cond_broadcast(&q->cv);
+		}
+		pthread_mutex_unlock(&q->mu);
+		if (rc)
+			return rc;
+	}
+}
+
+static int merge_threaded(bld *b, unsigned n)
+{
+	mqueue *q = calloc(1, sizeof(*q));
+	menc arg[MQ_ENC];
+	pthread_t th[MQ_ENC];
+	unsigned started = 0;
+	int rc = 0;
+
+	if (!q)
+		return LEDE_ENOMEM;
+	q->b = b;
+	q->n = n;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	for (unsigned e = 0; e < MQ_ENC; e++) {
+		for (unsigned i = 0; i < MQ_SLOTS; i++)
+			fb_init(&q->r[e].slot[i].f);
+		q->r[e].rd = calloc(n, sizeof(run_rd));
+		if (!q->r[e].rd)
+			rc = LEDE_ENOMEM;
+		else if (!rc)
+			rc = open_runs(b, 0, n, MQ_ENC, q->r[e].rd);
+	}
+	for (unsigned e = 0; !rc && e < MQ_ENC; e++) {
+		arg[e].q = q;
+		arg[e].e = e;
+		if (pthread_create(&th[e], NULL, mq_encoder, &arg[e]) != 0)
+			rc = LEDE_ENOMEM;
+		else
+			started++;
+	}
+	if (!rc)
+		rc = mq_write(b, q);
+	pthread_mutex_lock(&q->mu);
+	q->stop = 1;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned e = 0; e < started; e++)
+		pthread_join(th[e], NULL);
+	for (unsigned e = 0; e < MQ_ENC; e++) {
+		if (q->r[e].rd)
+			close_runs(q->r[e].rd, n);
+		free(q->r[e].rd);
+		for (unsigned i = 0; i < MQ_SLOTS; i++)
+			fb_release(&q->r[e].slot[i].f);
+	}
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+	free(q);
+	return rc;
+}
+
+/* Whether the final merge of n runs may take more threads: enough
+ * --mem, and file descriptors for every encoder's readers of the runs.
+ * LEDE_MERGE_THREADS=1 keeps it on one thread, =3 takes three whatever
+ * --mem says (tests compare the two). */
+static int merge_on_more(const bld *b, unsigned n)
+{
+	const char *env = getenv("LEDE_MERGE_THREADS");
+	struct rlimit rl;
+
+	if (env && strcmp(env, "1") == 0)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    (rl.rlim_cur != RLIM_INFINITY &&
+	     rl.rlim_cur < (rlim_t)MQ_ENC * n + 64))
+		return 0;
+	if (env && strcmp(env, "3") == 0)
+		return 1;
+	return b->o.mem_bytes >= MQ_MIN_MEM;
+}
+
 /* Merge every run into the transaction, term by term, in key order. */
 static int merge_runs(bld *b, flushbuf *f)
 {
@@ -2041,37 +2416,25 @@ static int merge_runs(bld *b, flushbuf *f)
 	if (rc)
 		return rc;
 	n = b->nruns;
+	if (merge_on_more(b, n))
+		return merge_threaded(b, n);
 	rd = calloc(n, sizeof(*rd));
 	if (!rd)
 		return LEDE_ENOMEM;
-	rc = open_runs(b, 0, n, rd);
-	while (!rc) {
-		const buf *min = min_key(rd, n);
-		int has_pos = 0;
-		char key[IX_TERMKEY_MAX];
-		size_t kl;
+	rc = open_runs(b, 0, n, 1, rd);
+	{
+		while (!rc) {
+			char key[IX_TERMKEY_MAX];
+			size_t kl;
+			int has_pos, got;
 
-		if (!min)
-			break;
-		kl = min->len;
-		memcpy(key, min->data, kl);
-		/* Runs hold ascending docid ranges: concatenate in order
-		 * (a merged run may hold several records of one key). */
-		fb_start(f);
-		for (unsigned i = 0; !rc && i < n; i++) {
-			while (!rc && at_key(&rd[i], key, kl)) {
-				has_pos = rd[i].has_pos;
-				rc = decode_stream(b, rd[i].stream.data,
-						   rd[i].stream.len, has_pos,
-						   f);
-				if (!rc)
-					rc = run_next(&rd[i]);
-			}
-		}
-		if (!rc)
+			rc = merge_next(b, rd, n, f, key, &kl, &has_pos, &got);
+			if (rc || !got)
+				break;
 			rc = flush_term(b, key, kl, has_pos, f);
-		if (!rc && b->txn_bytes >= b->txn_cap)
-			rc = bulk_checkpoint(b, 0);
+			if (!rc && b->txn_bytes >= b->txn_cap)
+				rc = bulk_checkpoint(b, 0);
+		}
 	}
 	close_runs(rd, n);
 	free(rd);
@@ -2086,10 +2449,7 @@ int bld_commit(bld *b)
 
 	if (!b->txn)
 		return 0;
-	memset(&f, 0, sizeof(f));
-	buf_init(&f.blocks);
-	buf_init(&f.posblk);
-	buf_init(&f.rec);
+	fb_init(&f);
 	if (b->bulk && b->nruns) {
 		/* The rest joins the runs; then one merge writes them all. */
 		rc = spill_run(b);
@@ -2120,17 +2480,7 @@ int bld_commit(bld *b)
 		b->c.commits++;
 out:
 	free(order);
-	free(f.docids);
-	free(f.tfs);
-	free(f.lens);
-	free(f.pos);
-	free(f.ents);
-	free(f.newents);
-	free(f.boff);
-	free(f.poff);
-	buf_release(&f.blocks);
-	buf_release(&f.posblk);
-	buf_release(&f.rec);
+	fb_release(&f);
 	reset_acc(b);
 	remove_runs(b);
 	b->bulk = 0;
@@ -2315,6 +2665,9 @@ static int pipe_emit(void *ctx, const rd_doc *d)
 	j = &q->jobs[q->head % PIPE_JOBS];
 	j->bytes = d->body_len;
 	q->inflight += j->bytes;
+	/* Few documents waiting: the writer is ahead and would wait for
+	 * this thread, so it compresses the body itself. */
+	j->p.zdefer = q->head - q->tail < PIPE_JOBS / 2;
 	pthread_mutex_unlock(&q->mu);
 	/* The slot is ours until head moves past it. */
 	j->rc = job_fill(j, d);
