@@ -2116,18 +2116,20 @@ static int merge_skip(run_rd *rd, unsigned n, int *got)
 	return rc;
 }
 
-/* ---- the final merge on three threads ----
+/* ---- writing the terms on three threads ----
  *
- * Reading the runs and encoding a term's blocks (merge_next) is most of
- * the merge's work and touches nothing of the transaction, so MQ_ENC
- * encoder threads do it, each for every MQ_ENC-th term (each reads all
- * the runs and skips the others' terms), while this thread writes the
- * terms in key order (flush_term, checkpoints), taking them from the
- * encoders' rings in turn. The writes are the same, in the same order,
- * as on one thread. Most terms are tiny, so no side wakes another per
- * term: an encoder publishes every MQ_BATCH terms (or a large one at
- * once), the writer takes whatever is published in one go, and a side
- * only signals when another sleeps. */
+ * Reading a term's postings and encoding its blocks (decode_stream,
+ * fb_encode) is most of a commit's work and touches nothing of the
+ * transaction, so MQ_ENC encoder threads do it, each for every MQ_ENC-th
+ * term in key order, while this thread writes the terms in that order
+ * (flush_term, checkpoints), taking them from the encoders' rings in
+ * turn. The terms come from the bulk load's sorted runs (each encoder
+ * reads all of them and skips the others' terms) or, for a commit
+ * without runs, from the accumulator. The writes are the same, in the
+ * same order, as on one thread. Most terms are tiny, so no side wakes
+ * another per term: an encoder publishes every MQ_BATCH terms (or a
+ * large one at once), the writer takes whatever is published in one go,
+ * and a side only signals when another sleeps. */
 #define MQ_ENC 2
 #define MQ_SLOTS 64
 #define MQ_BATCH 16
@@ -2139,6 +2141,8 @@ static int merge_skip(run_rd *rd, unsigned n, int *got)
 /* Below this --mem the merge stays on one thread: the slots and the
  * second set of run readers would not fit a small budget. */
 #define MQ_MIN_MEM ((size_t)128 << 20)
+/* A batch with fewer terms than this is written on one thread. */
+#define MQ_MIN_TERMS 4096
 
 typedef struct mslot {
 	flushbuf f;
@@ -2164,7 +2168,8 @@ typedef struct mqueue {
 	int cwait;               /* the writer sleeps */
 	int stop;                /* the writer failed or ended */
 	bld *b;
-	unsigned n;
+	unsigned n;              /* runs, or 0 with order */
+	const uint32_t *order;   /* the accumulator's terms in key order */
 } mqueue;
 
 typedef struct menc {
@@ -2204,6 +2209,47 @@ static size_t fb_bytes(const flushbuf *f)
 	       f->capoff * 2 * sizeof(size_t);
 }
 
+/* Encoder e's next term (term k of the key order, for k = e, e +
+ * MQ_ENC, ...) into sl: from the runs, skipping the other encoders'
+ * terms, or from the accumulator in q->order. *got 0 at the end. */
+static int enc_next(mqueue *q, mring *r, unsigned e, uint64_t *k,
+		    mslot *sl, int *got)
+{
+	bld *b = q->b;
+	int rc = 0;
+
+	if (q->order) {
+		const term *t;
+
+		while (*k % MQ_ENC != e)
+			(*k)++;
+		*got = *k < b->acc.n;
+		if (!*got)
+			return 0;
+		t = &b->acc.ents[q->order[*k]];
+		(*k)++;
+		sl->kl = t->key_len;
+		memcpy(sl->key, tt_key(&b->acc, t), t->key_len);
+		sl->has_pos = t->has_pos;
+		fb_start(&sl->f);
+		rc = decode_stream(b, t->post.data, t->post.len, t->has_pos,
+				   &sl->f);
+		return rc ? rc : fb_encode(&sl->f, t->has_pos, 1);
+	}
+	*got = 1;
+	while (!rc && *got && *k % MQ_ENC != e) {
+		rc = merge_skip(r->rd, q->n, got);
+		(*k)++;
+	}
+	if (rc || !*got)
+		return rc;
+	rc = merge_next(b, r->rd, q->n, &sl->f, sl->key, &sl->kl,
+			&sl->has_pos, got);
+	if (!rc && *got)
+		(*k)++;
+	return rc;
+}
+
 static void *mq_encoder(void *arg)
 {
 	mqueue *q = ((menc *)arg)->q;
@@ -2237,18 +2283,10 @@ static void *mq_encoder(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&q->mu);
-		while (!rc && got && k % MQ_ENC != e) {
-			rc = merge_skip(r->rd, q->n, &got);
-			k++;
-		}
-		if (rc || !got)
-			break;
 		sl = &r->slot[tail % MQ_SLOTS];
-		rc = merge_next(q->b, r->rd, q->n, &sl->f, sl->key, &sl->kl,
-				&sl->has_pos, &got);
+		rc = enc_next(q, r, e, &k, sl, &got);
 		if (rc || !got)
 			break;
-		k++;
 		sl->bytes = fb_bytes(&sl->f);
 		tail++;
 		pending++;
@@ -2334,7 +2372,9 @@ static int mq_write(bld *b, mqueue *q)
 	}
 }
 
-static int merge_threaded(bld *b, unsigned n)
+/* Encode and write every term on MQ_ENC + 1 threads: from the n runs,
+ * or (n = 0) from the accumulator's terms in the key order of order. */
+static int mq_run(bld *b, unsigned n, const uint32_t *order)
 {
 	mqueue *q = calloc(1, sizeof(*q));
 	menc arg[MQ_ENC];
@@ -2346,11 +2386,14 @@ static int merge_threaded(bld *b, unsigned n)
 		return LEDE_ENOMEM;
 	q->b = b;
 	q->n = n;
+	q->order = order;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	for (unsigned e = 0; e < MQ_ENC; e++) {
 		for (unsigned i = 0; i < MQ_SLOTS; i++)
 			fb_init(&q->r[e].slot[i].f);
+		if (order)
+			continue;
 		q->r[e].rd = calloc(n, sizeof(run_rd));
 		if (!q->r[e].rd)
 			rc = LEDE_ENOMEM;
@@ -2417,7 +2460,7 @@ static int merge_runs(bld *b, flushbuf *f)
 		return rc;
 	n = b->nruns;
 	if (merge_on_more(b, n))
-		return merge_threaded(b, n);
+		return mq_run(b, n, NULL);
 	rd = calloc(n, sizeof(*rd));
 	if (!rd)
 		return LEDE_ENOMEM;
@@ -2457,6 +2500,11 @@ int bld_commit(bld *b)
 			rc = merge_runs(b, &f);
 	} else {
 		rc = sorted_terms(b, &order);
+	}
+	if (!rc && order && b->acc.n >= MQ_MIN_TERMS && merge_on_more(b, 0)) {
+		rc = mq_run(b, 0, order);
+		free(order);
+		order = NULL;
 	}
 	for (size_t i = 0; !rc && order && i < b->acc.n; i++) {
 		const term *e = &b->acc.ents[order[i]];
