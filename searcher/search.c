@@ -1496,11 +1496,69 @@ static int cmp_seed_doc(const void *a, const void *b)
 	return x->d < y->d ? -1 : x->d > y->d;
 }
 
-static int cmp_seed_desc(const void *a, const void *b)
+/* Sum the values of each docid of v[0..n) into one entry, in place;
+ * *nd gets the number of distinct docids (docids are >= 1). */
+static int seed_merge(seed *v, size_t n, size_t *nd)
 {
-	const seed *x = a, *y = b;
+	size_t cap = 64, out = 0;
+	uint32_t *tab;
 
-	return x->v > y->v ? -1 : x->v < y->v;
+	while (cap < 2 * n)
+		cap <<= 1;
+	tab = calloc(cap, sizeof(*tab));   /* entry of v + 1, 0 = empty */
+	if (!tab)
+		return LEDE_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (v[i].d * 2654435761u) & (cap - 1);
+
+		while (tab[h] && v[tab[h] - 1].d != v[i].d)
+			h = (h + 1) & (cap - 1);
+		if (tab[h]) {
+			v[tab[h] - 1].v += v[i].v;
+		} else {
+			v[out] = v[i];
+			tab[h] = (uint32_t)++out;
+		}
+	}
+	free(tab);
+	*nd = out;
+	return 0;
+}
+
+static void seed_swap(seed *a, seed *b)
+{
+	seed t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Move the k (1..n) largest values of v[0..n) to v[0..k), in no order:
+ * quickselect with a three-way partition. */
+static void seed_top(seed *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n;
+
+	while (hi - lo > 1) {
+		double piv = v[lo + (hi - lo) / 2].v;
+		size_t lt = lo, gt = hi, x = lo;
+
+		/* [lo, lt) > piv, [lt, gt) == piv, [gt, hi) < piv */
+		while (x < gt) {
+			if (v[x].v > piv)
+				seed_swap(&v[lt++], &v[x++]);
+			else if (v[x].v < piv)
+				seed_swap(&v[x], &v[--gt]);
+			else
+				x++;
+		}
+		if (k <= lt)
+			hi = lt;
+		else if (k <= gt)
+			return;
+		else
+			lo = gt;
+	}
 }
 
 /* Decode block bi of c into docids/tfs without moving c. */
@@ -1594,6 +1652,7 @@ static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
 	seed *v = NULL;
 	size_t nv = 0, nd, ns;
+	double lowest;
 	int rc = 0;
 
 	*floor = -1;
@@ -1647,21 +1706,13 @@ static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
 			}
 		}
 	}
-	/* one sum per document */
-	qsort(v, nv, sizeof(*v), cmp_seed_doc);
-	nd = 0;
-	for (size_t i = 0; i < nv; i++) {
-		if (nd && v[nd - 1].d == v[i].d)
-			v[nd - 1].v += v[i].v;
-		else
-			v[nd++] = v[i];
-	}
-	if (nd < k)
+	rc = seed_merge(v, nv, &nd);
+	if (rc || nd < k)
 		goto out;
 	/* the SEED_FULL best get their whole score (both fields of every
 	 * word), in docid order so each word's blocks are read forward */
-	qsort(v, nd, sizeof(*v), cmp_seed_desc);
 	ns = nd < SEED_FULL ? nd : SEED_FULL;
+	seed_top(v, nd, ns);
 	qsort(v, ns, sizeof(*v), cmp_seed_doc);
 	for (size_t i = 0; i < ns; i++)
 		v[i].v = 0;
@@ -1676,8 +1727,15 @@ static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
 		if (rc)
 			goto out;
 	}
-	qsort(v, nd, sizeof(*v), cmp_seed_desc);
-	*floor = v[k - 1].v * (1 - 1e-9);
+	/* Whole scores are at least the partial sums they replaced, which
+	 * were at least every other sum: the k-th largest is among the
+	 * first ns when k <= ns. */
+	seed_top(v, k <= ns ? ns : nd, k);
+	lowest = v[0].v;
+	for (size_t i = 1; i < k; i++)
+		if (v[i].v < lowest)
+			lowest = v[i].v;
+	*floor = lowest * (1 - 1e-9);
 out:
 	free(v);
 	return rc;
@@ -1920,6 +1978,280 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	}
 }
 
+/* ---- OR-ed words, a window of docids at a time ---------------------
+ *
+ * For a root that is an OR of plain words, the docids are taken WIN at a
+ * time (one chunk of the length table). Over a window each word is
+ * bounded by its highest block bound there; a window whose bounds sum
+ * to at most the threshold is skipped without decoding. Otherwise the
+ * words of least bound whose bounds sum to at most the threshold are
+ * non-essential there (as in MaxScore), and the postings of the others
+ * are decoded and their main-field parts added into an array over the
+ * window, a word at a time: a tight loop with no per-document merging
+ * of lists. The documents reached are then taken in docid order; one
+ * whose sum plus the bounds of what is missing (title parts, the
+ * non-essential words) can beat the threshold is scored exactly, its
+ * non-essential words probed, and the parts added in the root's order
+ * (canon_sum), so the hits and scores are the exhaustive ones, bit for
+ * bit. Two or more frequent words (where every document of each list is
+ * a candidate) are the case this is for. */
+#define WIN IX_LEN_CHUNK
+#define WIN_MAX 16           /* words; more go through run_maxscore */
+
+typedef struct wblk {
+	size_t bi;               /* block decoded in docids/tfs, +1 */
+	unsigned n;
+	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+} wblk;
+
+typedef struct wterm {
+	node *n;
+	size_t at, tat;          /* first block of c / tb ending in or after
+				    the window */
+	double wb;               /* bound over the window, title part in */
+	double tbb;              /* the title part's share of wb */
+	int ess;
+	wblk mb, tb;             /* the blocks of c / tb decoded last */
+	uint32_t *tf, *ttf;      /* WIN tfs of c / tb over the window,
+				    0 = absent */
+} wterm;
+
+/* The highest block bound of c over [lo, hi]; *at moves to c's first
+ * block ending at or after lo. */
+static double win_bound(const tcur *c, size_t *at, uint32_t lo, uint32_t hi)
+{
+	double v = 0;
+
+	*at = tc_find(c, *at, lo);
+	for (size_t j = *at; j < c->nents && c->ents[j].first <= hi; j++)
+		if (c->bub[j] > v)
+			v = c->bub[j];
+	return v;
+}
+
+/* Whether run_window can take the root: an OR of 2..WIN_MAX words, with
+ * nothing else to check per document. */
+static int window_ok(const sctx *s, const plan *p, node **sh, size_t m)
+{
+	const node *r = p->root;
+
+	if (s->o->exhaustive || p->from || p->to || m < 2 || m > WIN_MAX ||
+	    m != r->nkids)
+		return 0;
+	for (size_t i = 0; i < m; i++)
+		if (sh[i]->kind != N_TERM || sh[i]->occur != Q_SHOULD ||
+		    sh[i]->c->title)
+			return 0;
+	return 1;
+}
+
+/* Decode c's postings in [lo, lo + WIN) (from its block at on) into
+ * tf, adding each one's part times wt (main field: with the length norm)
+ * to acc and marking the documents in seen. */
+static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
+		      double wt, uint32_t lo, const uint16_t *lens,
+		      uint32_t *tf, double *acc, uint64_t *seen)
+{
+	uint32_t hi = lo + WIN - 1;
+	int rc;
+
+	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++) {
+		unsigned q = 0;
+
+		if (bk->bi != j + 1) {
+			rc = tc_peek(s, c, j, bk->docids, bk->tfs, &bk->n);
+			if (rc)
+				return rc;
+			bk->bi = j + 1;
+		}
+		if (bk->docids[0] < lo) {
+			unsigned a = 0, b = bk->n;
+
+			while (a < b) {
+				unsigned mid = (a + b) / 2;
+
+				if (bk->docids[mid] < lo)
+					a = mid + 1;
+				else
+					b = mid;
+			}
+			q = a;
+		}
+		for (; q < bk->n && bk->docids[q] <= hi; q++) {
+			uint32_t off = bk->docids[q] - lo, dl = lens[off];
+			double f = bk->tfs[q], K;
+
+			if (!dl)
+				continue;   /* a tombstone */
+			K = c->title ? s->o->k1 : s->kbase + s->kslope * dl;
+			tf[off] = bk->tfs[q];
+			acc[off] += wt * (c->w * f / (f + K));
+			seen[off / 64] |= (uint64_t)1 << (off % 64);
+		}
+	}
+	return 0;
+}
+
+static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
+{
+	node *r = p->root;
+	wterm *w = calloc(m, sizeof(*w));
+	double *acc = calloc(WIN, sizeof(*acc));
+	uint32_t *tfmem = calloc(2 * m * (size_t)WIN, sizeof(*tfmem));
+	uint64_t seen[WIN / 64];
+	wterm *ord[WIN_MAX], *ess[WIN_MAX], *nel[WIN_MAX];
+	double part[WIN_MAX], rem[WIN_MAX + 1], floor, th, gub = 0;
+	unsigned char got[WIN_MAX];
+	size_t ne, nn;
+	int rc = 0;
+
+	if (!w || !acc || !tfmem) {
+		rc = LEDE_ENOMEM;
+		goto out;
+	}
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < m; i++) {
+		w[i].n = sh[i];
+		w[i].tf = tfmem + 2 * i * WIN;
+		w[i].ttf = w[i].tf + WIN;
+		gub += sh[i]->ub;
+	}
+	rc = seed_floor(s, p, sh, m, hp->m, &floor);
+	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
+		uint32_t hi = lo + WIN - 1, dl;
+		double sum = 0, cut = 0;
+		size_t i, j;
+
+		th = heap_min(hp);
+		if (th < floor)
+			th = floor;
+		if (th >= 0 && gub <= th)
+			break;          /* nothing left can enter the top k */
+		for (i = 0; i < m; i++) {
+			wterm *t = &w[i];
+			node *k = t->n;
+
+			t->wb = win_bound(k->c, &t->at, lo, hi);
+			t->tbb = k->tb ? k->tbw * win_bound(k->tb, &t->tat,
+							    lo, hi) : 0;
+			t->wb += t->tbb;
+			sum += t->wb;
+		}
+		if (th >= 0 && sum <= th)
+			continue;
+		/* by window bound, ascending: the non-essential prefix */
+		for (i = 0; i < m; i++) {
+			for (j = i; j > 0 && ord[j - 1]->wb > w[i].wb; j--)
+				ord[j] = ord[j - 1];
+			ord[j] = &w[i];
+		}
+		for (i = 0; i < m && th >= 0 && cut + ord[i]->wb <= th; i++)
+			cut += ord[i]->wb;
+		ne = nn = 0;
+		for (j = m; j-- > i;) {
+			ord[j]->ess = 1;
+			ess[ne++] = ord[j];
+		}
+		for (j = i; j-- > 0;) {
+			ord[j]->ess = 0;
+			nel[nn++] = ord[j];
+		}
+		rem[nn] = 0;
+		for (j = nn; j-- > 0;)
+			rem[j] = rem[j + 1] + nel[j]->wb;
+		rc = len_get(s, lo, &dl);
+		for (j = 0; !rc && j < ne; j++) {
+			wterm *t = ess[j];
+
+			rc = win_gather(s, t->n->c, t->at, &t->mb, 1, lo,
+					s->lens, t->tf, acc, seen);
+			if (!rc && t->n->tb)
+				rc = win_gather(s, t->n->tb, t->tat, &t->tb,
+						t->n->tbw, lo, s->lens,
+						t->ttf, acc, seen);
+		}
+		/* the documents reached, in docid order */
+		for (size_t wi = 0; wi < WIN / 64; wi++) {
+			uint64_t bits = seen[wi];
+
+			seen[wi] = 0;
+			while (bits) {
+				uint32_t off = (uint32_t)(wi * 64 +
+					(unsigned)__builtin_ctzll(bits));
+				uint32_t d = lo + off;
+				double sc = 0, x;
+				int live, rejected = 0;
+
+				bits &= bits - 1;
+				if (rc || (th >= 0 &&
+					   acc[off] * UB_SLACK + rem[0] <= th))
+					goto next;
+				rc = doc_norm(s, d, &live);
+				if (rc || !live)
+					goto next;
+				s->candidates++;
+				memset(got, 0, m);
+				for (j = 0; j < ne; j++) {
+					wterm *t = ess[j];
+					node *k = t->n;
+					double tf = t->tf[off];
+
+					if (!t->tf[off])
+						continue;
+					/* as node_score adds them */
+					x = k->c->w * tf / (tf + s->K);
+					if (t->ttf[off]) {
+						double tt = t->ttf[off];
+
+						x += k->tbw * (k->tb->w * tt /
+							       (tt + s->o->k1));
+					}
+					part[k->at] = x;
+					got[k->at] = 1;
+					sc += x;
+				}
+				for (j = 0; j < nn; j++) {
+					node *k = nel[j]->n;
+
+					if (th >= 0 && sc + rem[j] <= th) {
+						rejected = 1;
+						break;
+					}
+					int pr = probe(s, k, d, &x);
+
+					if (pr < 0) {
+						rc = pr;
+						goto next;
+					}
+					if (pr) {
+						part[k->at] = x;
+						got[k->at] = 1;
+						sc += x;
+					}
+				}
+				if (rejected)
+					goto next;
+				sc = canon_sum(r, part, got);
+				if (th >= 0 && sc <= th)
+					goto next;
+				heap_push(hp, (srch_hit){ d, sc, 0 });
+				th = heap_min(hp);
+				if (th < floor)
+					th = floor;
+next:
+				acc[off] = 0;
+				for (j = 0; j < ne; j++)
+					ess[j]->tf[off] = ess[j]->ttf[off] = 0;
+			}
+		}
+	}
+out:
+	free(w);
+	free(acc);
+	free(tfmem);
+	return rc;
+}
+
 /* One word with a title part, alone in the query: the title's bound,
  * added to every main block, would keep almost every block in play
  * (the title postings' blocks do not line up with the main ones). So
@@ -2120,6 +2452,8 @@ next_must:
 	if (r->nkids == 1 && m == 1 && sh[0]->kind == N_TERM && sh[0]->tb &&
 	    !s->o->exhaustive)
 		return run_one_word(s, p, hp, sh[0]);
+	if (window_ok(s, p, sh, m))
+		return run_window(s, p, hp, sh, m);
 	return run_maxscore(s, p, hp, sh, m);
 }
 
