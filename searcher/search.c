@@ -2002,7 +2002,45 @@ typedef struct wblk {
 	size_t bi;               /* block decoded in docids/tfs, +1 */
 	unsigned n;
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	ix_blocks *cur;          /* LMDB cursor over the list's blocks */
+	size_t cur_at;           /* block it is on, +1 */
 } wblk;
+
+/* Decode block j of c into bk: the block after the cursor's is one
+ * MDB_NEXT away, others a seek; an inline block needs neither. */
+static int wblk_load(sctx *s, const tcur *c, size_t j, wblk *bk)
+{
+	const post_dirent *e = &c->ents[j];
+	const uint8_t *bp;
+	size_t bl;
+	uint32_t first;
+	int rc;
+
+	if (c->il.blk)
+		return tc_peek(s, c, j, bk->docids, bk->tfs, &bk->n);
+	if (!bk->cur) {
+		rc = ix_blocks_open(s->t, c->key, c->klen, &bk->cur);
+		if (rc)
+			return rc;
+	}
+	rc = ix_blocks_next(bk->cur, bk->cur_at == j && j ? 0 : e->first,
+			    &first, &bp, &bl);
+	if (rc > 0)
+		return LEDE_ECORRUPT;   /* directory names a block */
+	if (rc)
+		return rc;
+	bk->cur_at = j + 1;
+	if (first != e->first)
+		return LEDE_ECORRUPT;
+	rc = post_block_decode(bp, bl, first, bk->docids, bk->tfs, &bk->n);
+	if (rc)
+		return rc;
+	if (bk->n != e->n || bk->docids[bk->n - 1] != e->last)
+		return LEDE_ECORRUPT;
+	s->postings += bk->n;
+	s->blocks++;
+	return 0;
+}
 
 typedef struct wterm {
 	node *n;
@@ -2059,7 +2097,7 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 		unsigned q = 0;
 
 		if (bk->bi != j + 1) {
-			rc = tc_peek(s, c, j, bk->docids, bk->tfs, &bk->n);
+			rc = wblk_load(s, c, j, bk);
 			if (rc)
 				return rc;
 			bk->bi = j + 1;
@@ -2246,6 +2284,10 @@ next:
 		}
 	}
 out:
+	for (size_t i = 0; w && i < m; i++) {
+		ix_blocks_close(w[i].mb.cur);
+		ix_blocks_close(w[i].tb.cur);
+	}
 	free(w);
 	free(acc);
 	free(tfmem);
@@ -2267,8 +2309,11 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 	uint32_t d = 1, last;
 	int rc, live, ok;
 	int32_t date;
-	double sc, th, ub;
+	double sc, th, ub, floor;
 
+	rc = seed_floor(s, p, &k, 1, hp->m, &floor);
+	if (rc)
+		return rc;
 	for (;;) {
 		rc = tc_advance(s, tb, d);
 		if (rc)
@@ -2276,6 +2321,22 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		if (tb->doc == DOC_END)
 			break;
 		d = tb->doc;
+		/* Its title part is known: with the main block's bound it
+		 * may not reach the threshold, and the main block stays
+		 * undecoded (headline documents are spread over most). */
+		th = heap_min(hp);
+		if (th < floor)
+			th = floor;
+		if (th >= 0) {
+			ub = (tc_block_ub(c, d, &last) +
+			      k->tbw * tc_score(s, tb)) * UB_SLACK;
+			if (ub <= th) {
+				if (d == DOC_END - 1)
+					break;
+				d++;
+				continue;
+			}
+		}
 		rc = tc_advance(s, c, d);
 		if (rc)
 			return rc;
@@ -2311,6 +2372,8 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		if (d == DOC_END - 1)
 			break;
 		th = heap_min(hp);
+		if (th < floor)
+			th = floor;
 		while (th >= 0) {
 			ub = tc_block_ub(c2, target, &last);
 			if (ub >= th)
