@@ -227,6 +227,19 @@ static int tc_load(sctx *s, tcur *c, size_t bi)
 	return 0;
 }
 
+/* Back to before the first posting, keeping the directory and bounds
+ * (a second pass over the list costs no second decode of its record). */
+static void tc_rewind(tcur *c)
+{
+	c->bk_at = 0;
+	c->bi = 0;
+	c->loaded = 0;
+	c->n = c->i = 0;
+	c->doc = 0;
+	c->sbi = 0;
+	c->pos_bi = 0;
+}
+
 /* First block at or after from whose last docid is >= target. */
 static size_t tc_find(const tcur *c, size_t from, uint32_t target)
 {
@@ -2304,8 +2317,7 @@ out:
  * the smaller docid). */
 static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 {
-	tcur *c = k->c, *tb = k->tb, *c2 = NULL, *tb2 = NULL;
-	double boost = c->w / (idf_of(s, c->df) * (s->o->k1 + 1));
+	tcur *c = k->c, *tb = k->tb;
 	uint32_t d = 1, last;
 	int rc, live, ok;
 	int32_t date;
@@ -2360,11 +2372,9 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 			break;
 		d++;
 	}
-	rc = tc_open(s, c->key, c->klen, boost, &c2);
-	if (!rc)
-		rc = tc_open(s, tb->key, tb->klen, 1.0, &tb2);
-	if (rc || !c2 || !tb2)
-		goto out;
+	/* the main list, from the start, on its own block bounds */
+	tc_rewind(c);
+	tc_rewind(tb);
 	d = 0;
 	for (;;) {
 		uint32_t target = d + 1;
@@ -2375,23 +2385,23 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		if (th < floor)
 			th = floor;
 		while (th >= 0) {
-			ub = tc_block_ub(c2, target, &last);
+			ub = tc_block_ub(c, target, &last);
 			if (ub >= th)
 				break;
 			if (last == DOC_END)
 				goto out;
 			target = last + 1;
 		}
-		rc = tc_advance(s, c2, target);
-		if (rc || c2->doc == DOC_END)
+		rc = tc_advance(s, c, target);
+		if (rc || c->doc == DOC_END)
 			goto out;
-		d = c2->doc;
-		if (th >= 0 && tc_block_ub(c2, d, &last) < th)
+		d = c->doc;
+		if (th >= 0 && tc_block_ub(c, d, &last) < th)
 			continue;
-		rc = tc_advance(s, tb2, d);
+		rc = tc_advance(s, tb, d);
 		if (rc)
 			goto out;
-		if (tb2->doc == d)
+		if (tb->doc == d)
 			continue;   /* scored with its title part above */
 		rc = doc_norm(s, d, &live);
 		if (rc)
@@ -2399,7 +2409,7 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		if (!live)
 			continue;
 		s->candidates++;
-		sc = tc_score(s, c2);
+		sc = tc_score(s, c);
 		if (th >= 0 && sc < th)
 			continue;
 		rc = date_ok(s, p->from, p->to, d, 0, &date, &ok);
@@ -2409,8 +2419,6 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 			heap_push(hp, (srch_hit){ d, sc, 0 });
 	}
 out:
-	tc_free(c2);
-	tc_free(tb2);
 	return rc;
 }
 
