@@ -2349,7 +2349,9 @@ static int mq_write(bld *b, mqueue *q)
 
 			rc = flush_term(b, sl->key, sl->kl, sl->has_pos,
 					&sl->f);
-			if (!rc && b->txn_bytes >= b->txn_cap)
+			/* checkpoints only while merging a bulk load's runs,
+			 * as on one thread: a batch is one transaction */
+			if (!rc && !q->order && b->txn_bytes >= b->txn_cap)
 				rc = bulk_checkpoint(b, 0);
 			freed[e] += sl->bytes;
 			if (fb_bytes(&sl->f) > MQ_SLOT_KEEP) {

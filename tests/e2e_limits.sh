@@ -205,8 +205,27 @@ if command -v mdb_dump >/dev/null 2>&1; then
 	check "three-thread merge: the same index, byte for byte" \
 		sh -c "[ -s '$T/d3' ] && cmp -s '$T/d3' '$T/d4'"
 fi
+# A batch is written on three threads too, and stays its own
+# transactions: the same number of commits (LMDB's last transaction id)
+# and the same index as on one thread.
+for n in 1 3; do
+	"$LEDE" index -q -i "$T/ixbatch$n" "$T/first.jsonl" 2>/dev/null
+	LEDE_MERGE_THREADS=$n "$LEDE" index -q --mem 32 -i "$T/ixbatch$n" \
+		"$T/more.jsonl" 2>/dev/null
+	mdb_stat -e "$T/ixbatch$n" 2>/dev/null |
+		awk '/Last transaction ID/ { print $NF }' > "$T/txn$n"
+done
+check "three-thread batch: as many commits as one thread" \
+	sh -c "[ -s '$T/txn1' ] && cmp -s '$T/txn1' '$T/txn3'"
+if command -v mdb_dump >/dev/null 2>&1; then
+	mdb_dump -a "$T/ixbatch1" > "$T/d1" 2>&1
+	mdb_dump -a "$T/ixbatch3" > "$T/d3" 2>&1
+	check "three-thread batch: the same index, byte for byte" \
+		sh -c "[ -s '$T/d1' ] && cmp -s '$T/d1' '$T/d3'"
+fi
 rm -rf "$T/ixruns1" "$T/ixruns2" "$T/d1" "$T/d2" "$T/ixruns3" \
-	"$T/ixruns4" "$T/d3" "$T/d4"
+	"$T/ixruns4" "$T/d3" "$T/d4" "$T/ixbatch1" "$T/ixbatch3" \
+	"$T/txn1" "$T/txn3"
 
 mkdir -p "$M"
 mode=
