@@ -7,7 +7,8 @@
 # "soak_tsan: N passed, N failed". Part of `make soak`, not `make test`
 # (it builds the whole tree once more and runs about a minute).
 #
-# Needs clang and wrk (Debian packages clang, wrk).
+# Needs clang and wrk (Debian packages clang, wrk; installed here when
+# missing).
 set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0
@@ -16,6 +17,19 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 T=$(mktemp -d /tmp/lede-soak-tsan.XXXXXX)
 srv=
 trap '[ -n "$srv" ] && kill $srv 2>/dev/null; rm -rf "$T"' EXIT
+# Install what is missing, as soak_load and soak_valgrind do: on a
+# fresh machine this runs before soak_load has installed wrk.
+missing=
+for tool in clang wrk; do
+	command -v $tool >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+	# shellcheck disable=SC2086
+	$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$SUDO apt-get install -y -qq --no-install-recommends $missing \
+		>/dev/null
+fi
 for tool in clang wrk python3; do
 	command -v $tool >/dev/null 2>&1 || { echo "soak_tsan: $tool is missing"; echo "soak_tsan: 0 passed, 1 failed"; exit 1; }
 done
