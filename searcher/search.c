@@ -181,13 +181,19 @@ fail:
 	return rc;
 }
 
-static int tc_load(sctx *s, tcur *c, size_t bi)
+/* Decode block bi of c into docids/tfs (room for POST_BLOCK_MAX), *n
+ * documents, checked against its directory entry. With bk, through
+ * that LMDB cursor over c's blocks (opened on first use; *bk_at is the
+ * block it is on, +1): the next block is one MDB_NEXT away, others a
+ * seek. With bk NULL, by a lookup of the block's key. */
+static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
+		   size_t *bk_at, uint32_t *docids, uint32_t *tfs,
+		   unsigned *n)
 {
 	const post_dirent *e = &c->ents[bi];
 	const uint8_t *bp;
 	size_t bl;
-	uint32_t first;
-	unsigned n;
+	uint32_t first = e->first;
 	int rc;
 
 	if (c->il.blk) {
@@ -195,35 +201,49 @@ static int tc_load(sctx *s, tcur *c, size_t bi)
 			return LEDE_ECORRUPT;
 		bp = c->il.blk;
 		bl = c->il.blen;
-		first = e->first;
+	} else if (!bk) {
+		rc = ix_block_get(s->t, c->key, c->klen, e->first, &bp, &bl);
+		if (rc == LEDE_ENOTFOUND)
+			return LEDE_ECORRUPT;   /* directory names a block */
+		if (rc)
+			return rc;
 	} else {
-		if (!c->bk) {
-			rc = ix_blocks_open(s->t, c->key, c->klen, &c->bk);
+		if (!*bk) {
+			rc = ix_blocks_open(s->t, c->key, c->klen, bk);
 			if (rc)
 				return rc;
 		}
-		/* The next block is one MDB_NEXT away; others a seek. */
-		rc = ix_blocks_next(c->bk, c->bk_at == bi && bi ? 0 :
-				    e->first, &first, &bp, &bl);
+		rc = ix_blocks_next(*bk, *bk_at == bi && bi ? 0 : e->first,
+				    &first, &bp, &bl);
 		if (rc > 0)
 			return LEDE_ECORRUPT;   /* directory names a block */
 		if (rc)
 			return rc;
-		c->bk_at = bi + 1;
+		*bk_at = bi + 1;
 		if (first != e->first)
 			return LEDE_ECORRUPT;
 	}
-	rc = post_block_decode(bp, bl, first, c->docids, c->tfs, &n);
+	rc = post_block_decode(bp, bl, first, docids, tfs, n);
 	if (rc)
 		return rc;
-	if (n != e->n || c->docids[n - 1] != e->last)
+	if (*n != e->n || docids[*n - 1] != e->last)
 		return LEDE_ECORRUPT;
+	s->postings += *n;
+	s->blocks++;
+	return 0;
+}
+
+static int tc_load(sctx *s, tcur *c, size_t bi)
+{
+	unsigned n;
+	int rc = tc_read(s, c, bi, &c->bk, &c->bk_at, c->docids, c->tfs, &n);
+
+	if (rc)
+		return rc;
 	c->n = n;
 	c->i = 0;
 	c->bi = bi;
 	c->loaded = 1;
-	s->postings += n;
-	s->blocks++;
 	return 0;
 }
 
@@ -304,6 +324,15 @@ static double tc_block_ub(tcur *c, uint32_t target, uint32_t *last)
 	}
 	*last = c->ents[c->sbi].last;
 	return c->bub[c->sbi];
+}
+
+/* c's part at tf in a document of length dl (positive): tc_score
+ * without the current document's cached norm. */
+static double tc_part(const sctx *s, const tcur *c, double tf, uint32_t dl)
+{
+	double K = c->title ? s->o->k1 : s->kbase + s->kslope * dl;
+
+	return c->w * tf / (tf + K);
 }
 
 static double tc_score(const sctx *s, const tcur *c)
@@ -1574,37 +1603,6 @@ static void seed_top(seed *v, size_t n, size_t k)
 	}
 }
 
-/* Decode block bi of c into docids/tfs without moving c. */
-static int tc_peek(sctx *s, const tcur *c, size_t bi, uint32_t *docids,
-		   uint32_t *tfs, unsigned *n)
-{
-	const post_dirent *e = &c->ents[bi];
-	const uint8_t *bp;
-	size_t bl;
-	int rc;
-
-	if (c->il.blk) {
-		if (bi != 0)
-			return LEDE_ECORRUPT;
-		bp = c->il.blk;
-		bl = c->il.blen;
-	} else {
-		rc = ix_block_get(s->t, c->key, c->klen, e->first, &bp, &bl);
-		if (rc == LEDE_ENOTFOUND)
-			return LEDE_ECORRUPT;   /* directory names a block */
-		if (rc)
-			return rc;
-	}
-	rc = post_block_decode(bp, bl, e->first, docids, tfs, n);
-	if (rc)
-		return rc;
-	if (*n != e->n || docids[*n - 1] != e->last)
-		return LEDE_ECORRUPT;
-	s->postings += *n;
-	s->blocks++;
-	return 0;
-}
-
 /* Add c's part, times wt, to each of the n documents of v (ascending
  * docids) that c holds. Its blocks are decoded as the docids reach
  * them; c itself does not move. */
@@ -1619,7 +1617,6 @@ static int seed_add(sctx *s, const tcur *c, double wt, seed *v, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t d = v[i].d, dl;
-		double tf, K;
 
 		at = tc_find(c, at, d);
 		if (at >= c->nents)
@@ -1627,7 +1624,7 @@ static int seed_add(sctx *s, const tcur *c, double wt, seed *v, size_t n)
 		if (d < c->ents[at].first)
 			continue;
 		if (at != have) {
-			rc = tc_peek(s, c, at, docids, tfs, &bn);
+			rc = tc_read(s, c, at, NULL, NULL, docids, tfs, &bn);
 			if (rc)
 				return rc;
 			have = at;
@@ -1640,9 +1637,7 @@ static int seed_add(sctx *s, const tcur *c, double wt, seed *v, size_t n)
 		rc = len_get(s, d, &dl);
 		if (rc)
 			return rc;
-		tf = tfs[j];
-		K = c->title ? s->o->k1 : s->kbase + s->kslope * dl;
-		v[i].v += wt * c->w * tf / (tf + K);
+		v[i].v += wt * tc_part(s, c, tfs[j], dl);
 	}
 	return 0;
 }
@@ -1700,22 +1695,20 @@ static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
 		for (size_t j = 0; j < nb; j++) {
 			unsigned n;
 
-			rc = tc_peek(s, c, best[j], docids, tfs, &n);
+			rc = tc_read(s, c, best[j], NULL, NULL, docids, tfs,
+				     &n);
 			if (rc)
 				goto out;
 			for (unsigned q = 0; q < n; q++) {
 				uint32_t dl;
-				double tf = tfs[q], K;
 
 				rc = len_get(s, docids[q], &dl);
 				if (rc)
 					goto out;
 				if (!dl)
 					continue;   /* a tombstone */
-				K = c->title ? s->o->k1 :
-					s->kbase + s->kslope * dl;
-				v[nv++] = (seed){ docids[q],
-						  wt * c->w * tf / (tf + K) };
+				v[nv++] = (seed){ docids[q], wt *
+					tc_part(s, c, tfs[q], dl) };
 			}
 		}
 	}
@@ -1758,6 +1751,26 @@ out:
  * for every stretch of docids over which all block bounds hold. */
 #define LOCAL_MAX 16
 
+/* The m bounds b in ascending order into idx (room for m);
+ * returns how many come first whose sum is at most th (none when th <
+ * 0): those lists cannot beat the threshold alone, the non-essential
+ * ones of MaxScore. */
+static size_t split_bounds(const double *b, size_t m, double th,
+			   size_t *idx)
+{
+	double sum = 0;
+	size_t i, j;
+
+	for (i = 0; i < m; i++) {
+		for (j = i; j > 0 && b[idx[j - 1]] > b[i]; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = i;
+	}
+	for (i = 0; i < m && th >= 0 && sum + b[idx[i]] <= th; i++)
+		sum += b[idx[i]];
+	return i;
+}
+
 /* Split the m lists by their block bounds blk over the current stretch:
  * those of least bound whose bounds sum to at most th are
  * non-essential there (nel, highest bound first, rem[i] the sum of
@@ -1768,7 +1781,6 @@ static void local_partition(ms_list *ls, size_t m, const double *blk,
 			    ms_list **nel, size_t *nn, double *rem)
 {
 	size_t idx[LOCAL_MAX], i, j;
-	double sum = 0;
 
 	*ne = *nn = 0;
 	if (!blk) {
@@ -1779,13 +1791,7 @@ static void local_partition(ms_list *ls, size_t m, const double *blk,
 		rem[0] = 0;
 		return;
 	}
-	for (i = 0; i < m; i++) {
-		for (j = i; j > 0 && blk[idx[j - 1]] > blk[i]; j--)
-			idx[j] = idx[j - 1];
-		idx[j] = i;
-	}
-	for (i = 0; i < m && sum + blk[idx[i]] <= th; i++)
-		sum += blk[idx[i]];
+	i = split_bounds(blk, m, th, idx);
 	/* idx[0..i) are non-essential: list them highest bound first */
 	for (j = 0; j < m; j++)
 		ls[idx[j]].ne = j < i;
@@ -2019,49 +2025,11 @@ typedef struct wblk {
 	size_t cur_at;           /* block it is on, +1 */
 } wblk;
 
-/* Decode block j of c into bk: the block after the cursor's is one
- * MDB_NEXT away, others a seek; an inline block needs neither. */
-static int wblk_load(sctx *s, const tcur *c, size_t j, wblk *bk)
-{
-	const post_dirent *e = &c->ents[j];
-	const uint8_t *bp;
-	size_t bl;
-	uint32_t first;
-	int rc;
-
-	if (c->il.blk)
-		return tc_peek(s, c, j, bk->docids, bk->tfs, &bk->n);
-	if (!bk->cur) {
-		rc = ix_blocks_open(s->t, c->key, c->klen, &bk->cur);
-		if (rc)
-			return rc;
-	}
-	rc = ix_blocks_next(bk->cur, bk->cur_at == j && j ? 0 : e->first,
-			    &first, &bp, &bl);
-	if (rc > 0)
-		return LEDE_ECORRUPT;   /* directory names a block */
-	if (rc)
-		return rc;
-	bk->cur_at = j + 1;
-	if (first != e->first)
-		return LEDE_ECORRUPT;
-	rc = post_block_decode(bp, bl, first, bk->docids, bk->tfs, &bk->n);
-	if (rc)
-		return rc;
-	if (bk->n != e->n || bk->docids[bk->n - 1] != e->last)
-		return LEDE_ECORRUPT;
-	s->postings += bk->n;
-	s->blocks++;
-	return 0;
-}
-
 typedef struct wterm {
 	node *n;
 	size_t at, tat;          /* first block of c / tb ending in or after
 				    the window */
 	double wb;               /* bound over the window, title part in */
-	double tbb;              /* the title part's share of wb */
-	int ess;
 	wblk mb, tb;             /* the blocks of c / tb decoded last */
 	uint32_t *tf, *ttf;      /* WIN tfs of c / tb over the window,
 				    0 = absent */
@@ -2110,7 +2078,8 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 		unsigned q = 0;
 
 		if (bk->bi != j + 1) {
-			rc = wblk_load(s, c, j, bk);
+			rc = tc_read(s, c, j, &bk->cur, &bk->cur_at,
+				     bk->docids, bk->tfs, &bk->n);
 			if (rc)
 				return rc;
 			bk->bi = j + 1;
@@ -2130,13 +2099,11 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 		}
 		for (; q < bk->n && bk->docids[q] <= hi; q++) {
 			uint32_t off = bk->docids[q] - lo, dl = lens[off];
-			double f = bk->tfs[q], K;
 
 			if (!dl)
 				continue;   /* a tombstone */
-			K = c->title ? s->o->k1 : s->kbase + s->kslope * dl;
 			tf[off] = bk->tfs[q];
-			acc[off] += wt * (c->w * f / (f + K));
+			acc[off] += wt * tc_part(s, c, bk->tfs[q], dl);
 			seen[off / 64] |= (uint64_t)1 << (off % 64);
 		}
 	}
@@ -2150,8 +2117,10 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	double *acc = calloc(WIN, sizeof(*acc));
 	uint32_t *tfmem = calloc(2 * m * (size_t)WIN, sizeof(*tfmem));
 	uint64_t seen[WIN / 64];
-	wterm *ord[WIN_MAX], *ess[WIN_MAX], *nel[WIN_MAX];
-	double part[WIN_MAX], rem[WIN_MAX + 1], floor, th, gub = 0;
+	wterm *ess[WIN_MAX], *nel[WIN_MAX];
+	size_t ord[WIN_MAX];
+	double part[WIN_MAX], rem[WIN_MAX + 1], wbs[WIN_MAX];
+	double floor, th, gub = 0;
 	unsigned char got[WIN_MAX];
 	size_t ne, nn;
 	int rc = 0;
@@ -2170,7 +2139,7 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	rc = seed_floor(s, p, sh, m, hp->m, &floor);
 	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
 		uint32_t hi = lo + WIN - 1, dl;
-		double sum = 0, cut = 0;
+		double sum = 0;
 		size_t i, j;
 
 		th = heap_min(hp);
@@ -2183,30 +2152,21 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			node *k = t->n;
 
 			t->wb = win_bound(k->c, &t->at, lo, hi);
-			t->tbb = k->tb ? k->tbw * win_bound(k->tb, &t->tat,
-							    lo, hi) : 0;
-			t->wb += t->tbb;
+			if (k->tb)
+				t->wb += k->tbw * win_bound(k->tb, &t->tat,
+							    lo, hi);
 			sum += t->wb;
 		}
 		if (th >= 0 && sum <= th)
 			continue;
-		/* by window bound, ascending: the non-essential prefix */
-		for (i = 0; i < m; i++) {
-			for (j = i; j > 0 && ord[j - 1]->wb > w[i].wb; j--)
-				ord[j] = ord[j - 1];
-			ord[j] = &w[i];
-		}
-		for (i = 0; i < m && th >= 0 && cut + ord[i]->wb <= th; i++)
-			cut += ord[i]->wb;
+		for (i = 0; i < m; i++)
+			wbs[i] = w[i].wb;
+		i = split_bounds(wbs, m, th, ord);
 		ne = nn = 0;
-		for (j = m; j-- > i;) {
-			ord[j]->ess = 1;
-			ess[ne++] = ord[j];
-		}
-		for (j = i; j-- > 0;) {
-			ord[j]->ess = 0;
-			nel[nn++] = ord[j];
-		}
+		for (j = i; j-- > 0;)
+			nel[nn++] = &w[ord[j]];
+		for (j = m; j-- > i;)
+			ess[ne++] = &w[ord[j]];
 		rem[nn] = 0;
 		for (j = nn; j-- > 0;)
 			rem[j] = rem[j + 1] + nel[j]->wb;
