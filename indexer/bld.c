@@ -269,7 +269,6 @@ typedef struct prep {
 	uint64_t hash;
 	buf body;                /* the "body" value: codec byte + text */
 	int zdefer;              /* prep_doc leaves body to the writer */
-	int body_ready;          /* body holds d's value */
 	int title;               /* collecting the title field */
 	size_t chunk;            /* body tokens collected at a time */
 	size_t body_base;        /* offset in the body of what is collected */
@@ -773,7 +772,6 @@ static int body_value(prep *p, ZSTD_CCtx *zc, const rd_doc *d)
 	size_t bound = ZSTD_compressBound(d->body_len), zn = 0;
 	int rc;
 
-	p->body_ready = 1;
 	buf_clear(&p->body);
 	rc = buf_reserve(&p->body, bound + 1);
 	if (rc)
@@ -818,10 +816,8 @@ static int prep_doc(prep *p, const rd_doc *d)
 	rc = prep_body(p, d, 0, next + 1);
 	if (rc)
 		return rc;
-	if (p->zdefer) {
-		p->body_ready = 0;   /* the writer compresses it */
-		return 0;
-	}
+	if (p->zdefer)
+		return 0;   /* the writer makes it (add_prepared) */
 	return body_value(p, p->zc, d);
 }
 
@@ -1452,7 +1448,7 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	rc = accumulate(b, docid);
 	if (!rc)
 		rc = blen_push(b, len);
-	if (!rc && !p->body_ready) {
+	if (!rc && p->zdefer) {
 		if (!b->zc)
 			b->zc = ZSTD_createCCtx();
 		if (!b->zc)
@@ -2063,8 +2059,9 @@ static int merge_passes(bld *b)
 }
 
 /* The records of the runs' smallest key, decoded and encoded into f:
- * all the work of a term but its writes. 0 with *got 0 when every run
- * is at its end. */
+ * all the work of a term but its writes; with f NULL the runs only move
+ * past them (another encoder's term). 0 with *got 0 when every run is
+ * at its end. */
 static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
 		      char *key, size_t *kl, int *has_pos, int *got)
 {
@@ -2079,41 +2076,34 @@ static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
 	*has_pos = 0;
 	/* Runs hold ascending docid ranges: concatenate in order (a merged
 	 * run may hold several records of one key). */
-	fb_start(f);
+	if (f)
+		fb_start(f);
 	for (unsigned i = 0; !rc && i < n; i++) {
 		while (!rc && at_key(&rd[i], key, *kl)) {
 			*has_pos = rd[i].has_pos;
-			rc = decode_stream(b, rd[i].stream.data,
-					   rd[i].stream.len, *has_pos, f);
+			if (f)
+				rc = decode_stream(b, rd[i].stream.data,
+						   rd[i].stream.len, *has_pos,
+						   f);
 			if (!rc)
 				rc = run_next(&rd[i]);
 		}
 	}
-	if (!rc)
+	if (!rc && f)
 		rc = fb_encode(f, *has_pos, 1);
 	*got = !rc;
 	return rc;
 }
 
-/* Move every run past the records of the smallest key (another
- * encoder's term). *got 0 when every run is at its end. */
-static int merge_skip(run_rd *rd, unsigned n, int *got)
+/* The accumulator's postings of t, decoded and encoded into f: all
+ * the work of the term but its writes. */
+static int acc_encode(bld *b, const term *t, flushbuf *f)
 {
-	const buf *min = min_key(rd, n);
-	char key[IX_TERMKEY_MAX];
-	size_t kl;
-	int rc = 0;
+	int rc;
 
-	*got = 0;
-	if (!min)
-		return 0;
-	kl = min->len;
-	memcpy(key, min->data, kl);
-	for (unsigned i = 0; !rc && i < n; i++)
-		while (!rc && at_key(&rd[i], key, kl))
-			rc = run_next(&rd[i]);
-	*got = !rc;
-	return rc;
+	fb_start(f);
+	rc = decode_stream(b, t->post.data, t->post.len, t->has_pos, f);
+	return rc ? rc : fb_encode(f, t->has_pos, 1);
 }
 
 /* ---- writing the terms on three threads ----
@@ -2231,14 +2221,12 @@ static int enc_next(mqueue *q, mring *r, unsigned e, uint64_t *k,
 		sl->kl = t->key_len;
 		memcpy(sl->key, tt_key(&b->acc, t), t->key_len);
 		sl->has_pos = t->has_pos;
-		fb_start(&sl->f);
-		rc = decode_stream(b, t->post.data, t->post.len, t->has_pos,
-				   &sl->f);
-		return rc ? rc : fb_encode(&sl->f, t->has_pos, 1);
+		return acc_encode(b, t, &sl->f);
 	}
 	*got = 1;
 	while (!rc && *got && *k % MQ_ENC != e) {
-		rc = merge_skip(r->rd, q->n, got);
+		rc = merge_next(b, r->rd, q->n, NULL, sl->key, &sl->kl,
+				&sl->has_pos, got);
 		(*k)++;
 	}
 	if (rc || !*got)
@@ -2467,19 +2455,17 @@ static int merge_runs(bld *b, flushbuf *f)
 	if (!rd)
 		return LEDE_ENOMEM;
 	rc = open_runs(b, 0, n, 1, rd);
-	{
-		while (!rc) {
-			char key[IX_TERMKEY_MAX];
-			size_t kl;
-			int has_pos, got;
+	while (!rc) {
+		char key[IX_TERMKEY_MAX];
+		size_t kl;
+		int has_pos, got;
 
-			rc = merge_next(b, rd, n, f, key, &kl, &has_pos, &got);
-			if (rc || !got)
-				break;
-			rc = flush_term(b, key, kl, has_pos, f);
-			if (!rc && b->txn_bytes >= b->txn_cap)
-				rc = bulk_checkpoint(b, 0);
-		}
+		rc = merge_next(b, rd, n, f, key, &kl, &has_pos, &got);
+		if (rc || !got)
+			break;
+		rc = flush_term(b, key, kl, has_pos, f);
+		if (!rc && b->txn_bytes >= b->txn_cap)
+			rc = bulk_checkpoint(b, 0);
 	}
 	close_runs(rd, n);
 	free(rd);
@@ -2511,9 +2497,7 @@ int bld_commit(bld *b)
 	for (size_t i = 0; !rc && order && i < b->acc.n; i++) {
 		const term *e = &b->acc.ents[order[i]];
 
-		fb_start(&f);
-		rc = decode_stream(b, e->post.data, e->post.len, e->has_pos,
-				   &f);
+		rc = acc_encode(b, e, &f);
 		if (!rc)
 			rc = flush_term(b, tt_key(&b->acc, e), e->key_len,
 					e->has_pos, &f);
