@@ -29,7 +29,7 @@
 #define IX_LENS_OK_MAX 65536
 
 static const char *const dbi_names[IX_NDBI] = {
-	"meta", "post", "pos", "docs", "body", "ids", "lens"
+	"meta", "post", "pos", "docs", "body", "ids", "lens", "dead"
 };
 
 struct ix {
@@ -202,7 +202,7 @@ static int meta_init(ix *x, int create, const char *lang)
 	const char *new_lang = lang ? lang : "english";
 	MDB_txn *txn = NULL;
 	MDB_val k, v;
-	int rc, err = 0;
+	int rc, err = 0, no_dead = 0;
 	uint8_t sch[4];
 
 	rc = mdb_txn_begin(x->env, NULL, x->rdonly ? MDB_RDONLY : 0, &txn);
@@ -211,6 +211,12 @@ static int meta_init(ix *x, int create, const char *lang)
 	for (int i = 0; i < IX_NDBI; i++) {
 		rc = mdb_dbi_open(txn, dbi_names[i],
 				  x->rdonly ? 0 : MDB_CREATE, &x->dbi[i]);
+		if (rc == MDB_NOTFOUND && i == IX_DEAD) {
+			/* Schema 2 had no "dead": the schema check below
+			 * names the version. */
+			no_dead = 1;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			snprintf(x->errmsg, sizeof(x->errmsg),
 				 "not a lede index (no '%s' table)",
@@ -286,8 +292,15 @@ static int meta_init(ix *x, int create, const char *lang)
 	}
 	if (v.mv_size != 4 || le32_get(v.mv_data) != IX_SCHEMA) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
-			 "index schema %u, this lede reads %u",
+			 "index schema %u, this lede reads %u (index the "
+			 "archive again into a new index)",
 			 v.mv_size == 4 ? le32_get(v.mv_data) : 0, IX_SCHEMA);
+		err = LEDE_EVERSION;
+		goto out;
+	}
+	if (no_dead) {
+		snprintf(x->errmsg, sizeof(x->errmsg),
+			 "not a lede index (no 'dead' table)");
 		err = LEDE_EVERSION;
 		goto out;
 	}
@@ -880,6 +893,41 @@ int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
 	for (size_t i = 0; i < IX_LEN_CHUNK; i++)
 		scratch[i] = (uint16_t)(v[2 * i] | v[2 * i + 1] << 8);
 	*arr = scratch;
+	return 0;
+}
+
+int ix_pos_lens(ix_txn *t, const uint32_t *docids, unsigned n,
+		uint32_t *lens)
+{
+	uint16_t scratch[IX_LEN_CHUNK];
+	const uint16_t *arr = NULL;
+	uint32_t chunk = 0;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t d = docids[i];
+
+		if (!arr || d / IX_LEN_CHUNK != chunk) {
+			chunk = d / IX_LEN_CHUNK;
+			rc = ix_lens_chunk(t, chunk, &arr, scratch);
+			if (rc)
+				return rc;
+		}
+		lens[i] = arr[d % IX_LEN_CHUNK];
+		if (lens[i] == 0) {
+			const uint8_t *v;
+			size_t vl;
+			uint8_t k[4];
+
+			u32be_put(k, d);
+			rc = ix_get(t, IX_DEAD, k, 4, &v, &vl);
+			if (rc == LEDE_ENOTFOUND || (!rc && vl != 2))
+				return LEDE_ECORRUPT;
+			if (rc)
+				return rc;
+			lens[i] = (uint32_t)(v[0] | v[1] << 8);
+		}
+	}
 	return 0;
 }
 

@@ -63,9 +63,16 @@
  *     per posting both normalises and filters tombstones. Lengths over
  *     65535 are stored as 65535.
  *
- * Deletion tombstones a document at once: its lens entry becomes 0, its
- * "ids", "docs" and "body" records go, the stats and the df of each of
- * its terms drop. Its postings stay until `lede compact`.
+ * DBI "dead"  u32be(docid) -> u16 LE length
+ *   The lens value a tombstoned document had. Its postings stay until
+ *   `lede compact`, and decoding a positions block of codec 2 (post.h)
+ *   needs the length of every document in it. `lede compact` drops the
+ *   postings of every tombstoned document and then empties this table.
+ *
+ * Deletion tombstones a document at once: its lens entry becomes 0 (its
+ * old value goes to "dead"), its "ids", "docs" and "body" records go,
+ * the stats and the df of each of its terms drop. Its postings stay
+ * until `lede compact`.
  *
  * The map grows by itself: writers double it on MDB_MAP_FULL and retry,
  * readers pick up a size grown by another process.
@@ -78,7 +85,7 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       2
+#define IX_SCHEMA       3
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_LEN_CHUNK    4096
@@ -155,6 +162,12 @@ int ix_body_get(ix_txn *t, uint32_t docid, buf *out) LEDE_WUR;
 int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
 		  uint16_t *scratch) LEDE_WUR;
 
+/* Lengths of n documents as positions codec 2 wants them (post.h):
+ * the lens value, or for a tombstoned document its "dead" value. A
+ * document in neither is LEDE_ECORRUPT. */
+int ix_pos_lens(ix_txn *t, const uint32_t *docids, unsigned n,
+		uint32_t *lens) LEDE_WUR;
+
 /* Term record of termkey (raw bytes, *p valid until the txn ends).
  * LEDE_ENOTFOUND if the term is not in the index. */
 int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
@@ -195,7 +208,7 @@ size_t ix_id_key(const char *id, size_t len, uint8_t *key);
  * cursors then still return the key and the unverified value and stay
  * in place, so a walk (`lede check`) can report it and go on. */
 enum ix_dbi { IX_META, IX_POST, IX_POS, IX_DOCS, IX_BODY, IX_IDS, IX_LENS,
-	      IX_NDBI };
+	      IX_DEAD, IX_NDBI };
 #define IX_APPEND 1   /* key sorts after every key of the DBI */
 
 int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,

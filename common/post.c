@@ -570,7 +570,8 @@ int post_encode_blocks(const uint32_t *docids, const uint32_t *tfs,
 		if (rc)
 			return rc;
 		if (pos) {
-			rc = post_pos_encode(pos + at, tfs + s, n, posblk);
+			rc = post_pos_encode(pos + at, tfs + s, lens + s, n,
+					     posblk);
 			if (rc)
 				return rc;
 			for (unsigned j = 0; j < n; j++)

@@ -34,13 +34,15 @@
  *   than plain packing would make it.
  *
  * Positions block (value under the same key in the positions DBI):
- *     u8  codec    0 = varint deltas, 1 = Golomb-Rice
- *   Both code the same values: for each document of the postings block
- *   in order, tf[i] values, the first position, then each gap to the
- *   previous one minus one (gaps >= 1: positions strictly increase
- *   within a document, so gap-1 is stored and adjacent words cost the
- *   least). The encoder writes whichever codec is smaller (codec 0 on
- *   ties and tiny blocks).
+ *     u8  codec    0 = varint deltas, 1 = Golomb-Rice,
+ *                  2 = binary interpolative (needs document lengths)
+ *   Codecs 0 and 1 code the same values: for each document of the
+ *   postings block in order, tf[i] values, the first position, then
+ *   each gap to the previous one minus one (gaps >= 1: positions
+ *   strictly increase within a document, so gap-1 is stored and
+ *   adjacent words cost the least). The encoder writes codec 2 when it
+ *   is at least 8% smaller than both others (it decodes slower), else
+ *   the smaller of codecs 0 and 1 (0 on ties; it wins tiny blocks).
  *   Codec 0: the values as varints.
  *   Codec 1:
  *     u8  kf       Rice parameter of the first positions, 0..31
@@ -51,6 +53,22 @@
  *                  q = x >> k: if q < 32, q one bits, a zero bit, then
  *                  the k low bits of x; else 32 one bits then x in 32
  *                  bits (an escape, only valid when x >> k >= 32).
+ *   Codec 2:
+ *     bits         for each document i in order, its tf[i] positions,
+ *                  all in 0..U where U = lens[i] is the document's
+ *                  value in the lens table (ix.h; a tombstoned
+ *                  document's is kept in the "dead" table), coded by
+ *                  code(v[0..t), lo = 0, hi = U): nothing if t = 0;
+ *                  else with m = (t - 1) / 2, v[m] - (lo + m) as a
+ *                  truncated binary number below r = hi - lo - t + 2,
+ *                  then code(v[0..m), lo, v[m] - 1) and
+ *                  code(v[m+1..t), v[m] + 1, hi). Truncated binary of
+ *                  x below r: nothing if r = 1; else k = floor(log2 r),
+ *                  u = 2^(k+1) - r; x < u is x in k bits; otherwise
+ *                  u + (x - u) / 2 in k bits, then bit (x - u) % 2.
+ *                  LSB first, padded with zero bits to a byte; no byte
+ *                  follows. Written only when every U <= 65535 and
+ *                  every position <= its U.
  *
  * Term record (value under key  termkey 0x00, sorting just before the
  * term's blocks so that one cursor seek finds the record and then walks
@@ -118,15 +136,22 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 		      uint32_t *docids, uint32_t *tfs, unsigned *n) LEDE_WUR;
 
 /* Encode positions of n documents; doc i has tfs[i] positions, all
- * concatenated in pos (strictly increasing within one document). */
-int post_pos_encode(const uint32_t *pos, const uint32_t *tfs, unsigned n,
-		    buf *out) LEDE_WUR;
+ * concatenated in pos (strictly increasing within one document).
+ * lens[i] is doc i's value in the lens table, or lens is NULL (then
+ * codec 2 is not considered). */
+int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
+		    const uint32_t *lens, unsigned n, buf *out) LEDE_WUR;
+
+/* Whether the block is codec 2, whose decoding needs lens. */
+int post_pos_needs_lens(const uint8_t *p, size_t len);
 
 /* Decode into pos (room for cap entries; the total must equal the sum
- * of tfs). LEDE_ECORRUPT on a short or overlong value or non-increasing
- * positions; LEDE_ETOOBIG if cap is too small. */
+ * of tfs). lens as for post_pos_encode: required (else LEDE_EINVAL) for
+ * codec 2, ignored otherwise. LEDE_ECORRUPT on a short or overlong
+ * value or non-increasing positions; LEDE_ETOOBIG if cap is too small. */
 int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,
-		    unsigned n, uint32_t *pos, size_t cap) LEDE_WUR;
+		    const uint32_t *lens, unsigned n, uint32_t *pos,
+		    size_t cap) LEDE_WUR;
 
 /* Fill e->pairs/e->npairs with the competitive (tf, len) pairs of n
  * documents (lens[i] is doc i's length), shrunk to POST_MAX_PAIRS. */

@@ -1021,7 +1021,24 @@ static int accumulate(bld *b, uint32_t docid)
 
 /* ---- tombstones ---- */
 
-static int lens_set(bld *b, uint32_t docid, uint16_t val)
+/* Keep a tombstoned document's length for positions codec 2 (ix.h,
+ * "dead"). */
+static int dead_put(bld *b, uint32_t docid, uint32_t len)
+{
+	uint8_t k[4], v[2];
+
+	if (len == 0)
+		return 0;
+	if (len > 65535)
+		len = 65535;
+	u32be_put(k, docid);
+	v[0] = (uint8_t)len;
+	v[1] = (uint8_t)(len >> 8);
+	return ix_put(b->txn, IX_DEAD, k, 4, v, 2, 0);
+}
+
+/* Set docid's lens value to val; *old gets the value it had. */
+static int lens_set(bld *b, uint32_t docid, uint16_t val, uint16_t *old)
 {
 	uint8_t k[4];
 	uint16_t chunk[IX_LEN_CHUNK];
@@ -1034,6 +1051,7 @@ static int lens_set(bld *b, uint32_t docid, uint16_t val)
 		return rc;
 	if (arr != chunk)
 		memcpy(chunk, arr, sizeof(chunk));
+	*old = chunk[docid % IX_LEN_CHUNK];
 	chunk[docid % IX_LEN_CHUNK] = val;
 	u32be_put(k, ci);
 	return ix_put(b->txn, IX_LENS, k, 4, chunk, sizeof(chunk), 0);
@@ -1099,6 +1117,7 @@ static int tombstone(bld *b, uint32_t docid)
 	uint8_t k[4], idkey[IX_ID_KEY_MAX];
 	size_t idkl;
 	uint32_t cur;
+	uint16_t old;
 	dfctx dc;
 	int rc;
 
@@ -1106,7 +1125,11 @@ static int tombstone(bld *b, uint32_t docid)
 	if (rc)
 		return rc;
 	if (docid >= b->base) {
-		/* Still in the accumulator: drop it from the batch. */
+		/* Still in the accumulator: drop it from the batch. Blocks
+		 * this transaction already wrote may hold it. */
+		rc = dead_put(b, docid, b->blen[docid - b->base]);
+		if (rc)
+			return rc;
 		b->blen[docid - b->base] = 0;
 	} else {
 		/* Committed: the df of each of its distinct terms drops. */
@@ -1136,7 +1159,9 @@ static int tombstone(bld *b, uint32_t docid)
 		rc = ix_doc_get(b->txn, docid, &d);
 		if (rc)
 			return rc;
-		rc = lens_set(b, docid, 0);
+		rc = lens_set(b, docid, 0, &old);
+		if (!rc)
+			rc = dead_put(b, docid, old);
 		if (rc)
 			return rc;
 	}

@@ -101,6 +101,8 @@ int mt_stats_get(ix *x, mt_stats *s)
 				s->postings += il.blk[0];
 				s->post_bytes += il.blen;
 				s->pos_bytes += il.plen;
+				if (il.plen > 0 && il.pos[0] < 3)
+					s->pos_codec[il.pos[0]]++;
 				if (k[0] == IX_TITLE_MARK)
 					s->title_postings += il.blk[0];
 				s->rec_bytes -= il.blen + il.plen;
@@ -128,8 +130,11 @@ int mt_stats_get(ix *x, mt_stats *s)
 	if (rc)
 		goto out;
 	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
-	     rc = ix_cur_next(c, &k, &kl, &v, &vl))
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
 		s->pos_bytes += vl;
+		if (vl > 0 && v[0] < 3)
+			s->pos_codec[v[0]]++;
+	}
 	if (rc > 0)
 		rc = 0;
 	s->nu = ix_usage(t, s->u, IX_NDBI);
@@ -168,8 +173,12 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 	fprintf(out, "postings bytes:   %llu (%.2f bytes a posting)\n",
 		(unsigned long long)s->post_bytes,
 		s->postings ? (double)s->post_bytes / s->postings : 0.0);
-	fprintf(out, "positions bytes:  %llu\n",
-		(unsigned long long)s->pos_bytes);
+	fprintf(out, "positions bytes:  %llu (blocks: %llu varint, %llu "
+		"Rice, %llu interpolative)\n",
+		(unsigned long long)s->pos_bytes,
+		(unsigned long long)s->pos_codec[0],
+		(unsigned long long)s->pos_codec[1],
+		(unsigned long long)s->pos_codec[2]);
 	fprintf(out, "directory bytes:  %llu (term records without inline "
 		"blocks)\n", (unsigned long long)s->rec_bytes);
 	fprintf(out, "tables (bytes in pages, entries):\n");
@@ -239,6 +248,7 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 			const uint8_t *ipp, size_t ipl)
 {
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
+	uint32_t lens[POST_BLOCK_MAX];
 	uint32_t pos[POST_BLOCK_MAX * 64];
 	unsigned n;
 	char name[96];
@@ -308,14 +318,20 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 			first);
 		return;
 	}
+	if (post_pos_needs_lens(pp, pl) &&
+	    ix_pos_lens(c->t, docids, n, lens) != 0) {
+		PROBLEM(c, "term '%s': positions of block %u need the length "
+			"of a document that has none", name, first);
+		return;
+	}
 	if (sumtf > sizeof(pos) / sizeof(pos[0])) {
 		uint32_t *big = malloc(sumtf * sizeof(*big));
 		if (!big)
 			return;
-		rc = post_pos_decode(pp, pl, tfs, n, big, sumtf);
+		rc = post_pos_decode(pp, pl, tfs, lens, n, big, sumtf);
 		free(big);
 	} else {
-		rc = post_pos_decode(pp, pl, tfs, n, pos, sumtf);
+		rc = post_pos_decode(pp, pl, tfs, lens, n, pos, sumtf);
 	}
 	if (rc)
 		PROBLEM(c, "term '%s': positions of block %u do not decode",
@@ -437,6 +453,24 @@ static int check_docs(chk *c)
 	for (uint32_t d = 1; d < c->st.next_docid; d++)
 		if (c->lens[d] && !has[d])
 			PROBLEM(c, "docid %u: live length but no record", d);
+	ix_cur_close(cur);
+	cur = NULL;
+	/* Lengths of tombstoned documents: only those, and never 0. */
+	rc = ix_cur_open(c->t, IX_DEAD, &cur);
+	if (rc)
+		goto out;
+	for (rc = ix_cur_seek(cur, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(cur, &k, &kl, &v, &vl)) {
+		uint32_t docid = kl == 4 ? u32be_get(k) : 0;
+
+		if (kl != 4 || vl != 2 || (v[0] | v[1]) == 0 ||
+		    docid == 0 || docid >= c->st.next_docid)
+			PROBLEM(c, "dead table: malformed entry");
+		else if (c->lens[docid] || has[docid])
+			PROBLEM(c, "dead table: document %u is live", docid);
+	}
+	if (rc > 0)
+		rc = 0;
 	if (n != c->st.ndocs || sumlen != c->st.sumlen ||
 	    sumtlen != c->st.sumtlen)
 		PROBLEM(c, "statistics say %llu documents of %llu tokens, "
@@ -611,7 +645,7 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 	post_dirent *ents = NULL, *nents_arr = NULL;
 	size_t *boff = NULL, *poff = NULL;
 	uint32_t df, *docids = NULL, *tfs = NULL, *pos = NULL, *plen = NULL;
-	uint32_t bd[POST_BLOCK_MAX], bt[POST_BLOCK_MAX];
+	uint32_t bd[POST_BLOCK_MAX], bt[POST_BLOCK_MAX], bu[POST_BLOCK_MAX];
 	uint8_t key[IX_TERMKEY_MAX + 5];
 	int has_pos = tk[0] != IX_TITLE_MARK;
 	buf blk, pblk, rec;
@@ -671,7 +705,12 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 				rc = LEDE_ENOMEM;
 				goto out;
 			}
-			rc = post_pos_decode(pp, pl, bt, n, allpos, sumtf);
+			rc = 0;
+			if (post_pos_needs_lens(pp, pl))
+				rc = ix_pos_lens(t, bd, n, bu);
+			if (!rc)
+				rc = post_pos_decode(pp, pl, bt, bu, n, allpos,
+						     sumtf);
 			if (rc) {
 				free(allpos);
 				goto out;
@@ -871,6 +910,9 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 	for (size_t i = 0; !rc && i < ntodo; i++)
 		rc = compact_term(t, todo[i].k, todo[i].len, lens,
 				  st.next_docid, cc);
+	/* No block holds a tombstoned document any more. */
+	if (!rc)
+		rc = ix_clear(t, IX_DEAD);
 	if (!rc) {
 		rc = ix_commit(t);
 		t = NULL;

@@ -116,6 +116,7 @@ typedef struct tcur {
 	size_t pcap;
 	size_t pos_bi;             /* block they belong to, +1 */
 	uint32_t pstart[POST_BLOCK_MAX + 1];
+	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codec 2 */
 } tcur;
 
 static void tc_free(tcur *c)
@@ -377,7 +378,13 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 		}
 		if (!pp || pl == 0)
 			return LEDE_ECORRUPT;
-		rc = post_pos_decode(pp, pl, c->tfs, c->n, c->pos, c->pcap);
+		if (post_pos_needs_lens(pp, pl)) {
+			rc = ix_pos_lens(s->t, c->docids, c->n, c->plens);
+			if (rc)
+				return rc;
+		}
+		rc = post_pos_decode(pp, pl, c->tfs, c->plens, c->n, c->pos,
+				     c->pcap);
 		if (rc)
 			return rc;
 		c->pos_bi = c->bi + 1;

@@ -630,7 +630,7 @@ static int pos_decode_rc(const uint8_t *raw, size_t len, const uint32_t *tfs,
 			 unsigned n, uint32_t *pos, size_t cap)
 {
 	uint8_t *p = exact_copy(raw, len);
-	int rc = post_pos_decode(p, len, tfs, n, pos, cap);
+	int rc = post_pos_decode(p, len, tfs, NULL, n, pos, cap);
 
 	exact_free(p, len);
 	return rc;
@@ -649,7 +649,7 @@ static void test_positions(void)
 	/* Hand layout: doc tfs {2, 1}, positions {3, 4} {10}. */
 	tfs[0] = 2; tfs[1] = 1;
 	pos[0] = 3; pos[1] = 4; pos[2] = 10;
-	CHECK_INT(post_pos_encode(pos, tfs, 2, &b), 0);
+	CHECK_INT(post_pos_encode(pos, tfs, NULL, 2, &b), 0);
 	CHECK_INT(b.len, 4);
 	CHECK(b.len == 4 && b.data[0] == 0 && b.data[1] == 3 &&
 	      b.data[2] == 0 && b.data[3] == 10);
@@ -666,7 +666,7 @@ static void test_positions(void)
 		raw[4] = 0;  /* overlong */
 		CHECK_INT(pos_decode_rc(raw, 5, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
-		raw[0] = 2;  /* unknown codec */
+		raw[0] = 3;  /* unknown codec */
 		CHECK_INT(pos_decode_rc(raw, 4, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
 		/* First position UINT32_MAX then a gap: overflow. */
@@ -689,9 +689,9 @@ static void test_positions(void)
 	buf_clear(&b);
 	tfs[0] = 3;
 	pos[0] = 5; pos[1] = 9; pos[2] = 9;
-	CHECK_INT(post_pos_encode(pos, tfs, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_pos_encode(pos, tfs, NULL, 1, &b), LEDE_EINVAL);
 	pos[2] = 2;
-	CHECK_INT(post_pos_encode(pos, tfs, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_pos_encode(pos, tfs, NULL, 1, &b), LEDE_EINVAL);
 	CHECK_INT(b.len, 0);
 
 	/* Random round trips, including positions near UINT32_MAX. */
@@ -713,24 +713,24 @@ static void test_positions(void)
 		}
 		total = k;
 		buf_clear(&b);
-		if (post_pos_encode(pos, tfs, n, &b)) {
+		if (post_pos_encode(pos, tfs, NULL, n, &b)) {
 			fails++;
 			continue;
 		}
 		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, n, out, total) ||
+		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) ||
 		    memcmp(out, pos, total * sizeof(*pos)))
 			fails++;
 		/* A truncation anywhere is corrupt; too small a cap TOOBIG. */
-		if (post_pos_decode(p + 1, b.len - 1, tfs, n, out, total) !=
+		if (post_pos_decode(p + 1, b.len - 1, tfs, NULL, n, out, total) !=
 		    LEDE_ECORRUPT)
 			fails++;
-		if (post_pos_decode(p, b.len, tfs, n, out, total - 1) !=
+		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total - 1) !=
 		    LEDE_ETOOBIG)
 			fails++;
 		exact_free(p, b.len);
 		p = exact_copy(b.data, b.len - 1);
-		if (post_pos_decode(p, b.len - 1, tfs, n, out, total) !=
+		if (post_pos_decode(p, b.len - 1, tfs, NULL, n, out, total) !=
 		    LEDE_ECORRUPT)
 			fails++;
 		exact_free(p, b.len - 1);
@@ -834,7 +834,7 @@ static void test_positions_rice_layout(void)
 	raw[1] = 0; raw[2] = 0xff; raw[3] = 0xff;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
 	/* Unknown codecs. */
-	raw[0] = 2;
+	raw[0] = 3;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
 	raw[0] = 255;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
@@ -884,7 +884,7 @@ static void test_positions_random(void)
 		}
 		total = k;
 		buf_clear(&b);
-		if (post_pos_encode(pos, tfs, n, &b) || b.len < 1 ||
+		if (post_pos_encode(pos, tfs, NULL, n, &b) || b.len < 1 ||
 		    b.data[0] > 1) {
 			fails++;
 			continue;
@@ -893,15 +893,15 @@ static void test_positions_random(void)
 		if (b.len > pos_codec0_size(pos, tfs, n))
 			fails++;
 		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, n, out, total) ||
+		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) ||
 		    memcmp(out, pos, total * sizeof(*pos)))
 			fails++;
-		if (post_pos_decode(p, b.len, tfs, n, out, total - 1) !=
+		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total - 1) !=
 		    LEDE_ETOOBIG)
 			fails++;
 		exact_free(p, b.len);
 		p = exact_copy(b.data, b.len - 1);
-		if (post_pos_decode(p, b.len - 1, tfs, n, out, total) !=
+		if (post_pos_decode(p, b.len - 1, tfs, NULL, n, out, total) !=
 		    LEDE_ECORRUPT)
 			fails++;
 		exact_free(p, b.len - 1);
@@ -910,7 +910,7 @@ static void test_positions_random(void)
 			continue;
 		}
 		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, n, out, total) !=
+		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) !=
 		    LEDE_ECORRUPT)
 			fails++;
 		exact_free(p, b.len);
@@ -942,7 +942,7 @@ static void test_positions_random(void)
 					mb[len++] = (uint8_t)rnd32();
 			}
 			p = exact_copy(mb, len);
-			rc = post_pos_decode(p, len, tfs, n, out, total);
+			rc = post_pos_decode(p, len, tfs, NULL, n, out, total);
 			exact_free(p, len);
 			if (rc != 0 && rc != LEDE_ECORRUPT)
 				bad_rc++;
@@ -1340,7 +1340,7 @@ static void test_term(void)
 		e.n = 3;
 		post_pairs_compute(tf, lens3, 3, &e);
 		CHECK_INT(post_block_encode(d, tf, 3, &blk), 0);
-		CHECK_INT(post_pos_encode(ps, tf, 3, &pb), 0);
+		CHECK_INT(post_pos_encode(ps, tf, NULL, 3, &pb), 0);
 		CHECK_INT(post_term_encode_inline(3, &e, blk.data, blk.len,
 						  pb.data, pb.len, &rec), 0);
 		CHECK_INT(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
@@ -1351,7 +1351,7 @@ static void test_term(void)
 		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
 		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
 		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
-		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, on, op, 4), 0);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op, 4), 0);
 		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
 		/* Every truncation is rejected. */
 		for (i = 0; i < rec.len; i++) {
@@ -1434,7 +1434,7 @@ static void test_term(void)
 		e.n = 3;
 		post_pairs_compute(tf, lens3, 3, &e);
 		CHECK_INT(post_block_encode(d, tf, 3, &blk), 0);
-		CHECK_INT(post_pos_encode(ps, tf, 3, &pb), 0);
+		CHECK_INT(post_pos_encode(ps, tf, NULL, 3, &pb), 0);
 		CHECK_INT(post_term_encode_inline(3, &e, blk.data, blk.len,
 						  pb.data, pb.len, &rec), 0);
 		CHECK_INT(post_term_decode_ex(rec.data, rec.len, &df, &got, &n,
@@ -1445,7 +1445,7 @@ static void test_term(void)
 		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
 		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
 		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
-		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, on, op, 4), 0);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op, 4), 0);
 		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
 		/* Every truncation is rejected. */
 		for (i = 0; i < rec.len; i++) {
@@ -1477,7 +1477,7 @@ static void test_term(void)
 static void test_block_fuzz(void)
 {
 	uint32_t d[POST_BLOCK_MAX], tf[POST_BLOCK_MAX];
-	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX];
+	uint32_t od[POST_BLOCK_MAX], ot[POST_BLOCK_MAX], ul[POST_BLOCK_MAX];
 	static uint32_t pos[POST_BLOCK_MAX * 8], opos[POST_BLOCK_MAX * 8];
 	unsigned i, on, n = 60, k;
 	size_t np = 0;
@@ -1492,11 +1492,13 @@ static void test_block_fuzz(void)
 
 		d[i] = 10 + 5 * i + (i % 3);
 		tf[i] = 1 + i % 5;
+		ul[i] = 3 * (tf[i] - 1) + i % 4 + 1;
 		for (j = 0; j < tf[i]; j++)
 			pos[np++] = 3 * j + i % 4;
 	}
 	CHECK_INT(post_block_encode(d, tf, n, &b), 0);
-	CHECK_INT(post_pos_encode(pos, tf, n, &pb), 0);
+	CHECK_INT(post_pos_encode(pos, tf, ul, n, &pb), 0);
+	CHECK(pb.len > 0 && pb.data[0] == 2);
 	for (i = 0; i < 10000; i++) {
 		const buf *src = i % 2 ? &b : &pb;
 		uint8_t *p;
@@ -1523,7 +1525,7 @@ static void test_block_fuzz(void)
 				fails++;
 			}
 		} else {
-			rc = post_pos_decode(p, m.len, tf, n, opos,
+			rc = post_pos_decode(p, m.len, tf, ul, n, opos,
 					     POST_BLOCK_MAX * 8);
 			if (rc != 0 && rc != LEDE_ECORRUPT)
 				fails++;
@@ -1598,6 +1600,167 @@ static void test_block_pfor_fuzz(void)
 		buf_release(&b[k]);
 }
 
+/* Codec 2 (binary interpolative, post.h) on a hand layout, random
+ * round trips against the lengths, damaged values and the choice. */
+static void test_positions_bic(void)
+{
+	static uint32_t pos[POST_BLOCK_MAX * 64], out[POST_BLOCK_MAX * 64];
+	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
+	unsigned rep, i, n, bic_used = 0;
+	size_t k, total, smaller = 0, plain = 0;
+	int fails = 0, bad_rc = 0, bad_range = 0;
+	uint8_t *p;
+	buf b, b0;
+
+	buf_init(&b);
+	buf_init(&b0);
+	/* Three documents with one position each: 5 of 0..7 and 2 of 0..7
+	 * in 3 bits each; 4 of 0..5 is truncated binary with k = 2, u = 2:
+	 * z = 2, so 2 + 1 in 2 bits, then bit 0. */
+	tfs[0] = tfs[1] = tfs[2] = 1;
+	lens[0] = lens[1] = 7;
+	lens[2] = 5;
+	pos[0] = 5; pos[1] = 2; pos[2] = 4;
+	CHECK_INT(post_pos_encode(pos, tfs, lens, 3, &b), 0);
+	CHECK_INT(b.len, 3);
+	CHECK(b.len == 3 && b.data[0] == 2 && b.data[1] == 0xd5 &&
+	      b.data[2] == 0x00);
+	CHECK(post_pos_needs_lens(b.data, b.len));
+	p = exact_copy(b.data, b.len);
+	CHECK_INT(post_pos_decode(p, b.len, tfs, lens, 3, out, 3), 0);
+	CHECK(out[0] == 5 && out[1] == 2 && out[2] == 4);
+	CHECK_INT(post_pos_decode(p, b.len, tfs, NULL, 3, out, 3),
+		  LEDE_EINVAL);
+	CHECK_INT(post_pos_decode(p, b.len - 1, tfs, lens, 3, out, 3),
+		  LEDE_ECORRUPT);
+	lens[2] = 70000;  /* past the lens table's range */
+	CHECK_INT(post_pos_decode(p, b.len, tfs, lens, 3, out, 3),
+		  LEDE_ECORRUPT);
+	lens[2] = 5;
+	tfs[2] = 7;       /* more positions than 0..5 holds */
+	CHECK_INT(post_pos_decode(p, b.len, tfs, lens, 3, out, 9),
+		  LEDE_ECORRUPT);
+	tfs[2] = 1;
+	exact_free(p, b.len);
+	/* A position past its length, or a length past 65535: not codec 2. */
+	pos[2] = 6;
+	buf_clear(&b);
+	CHECK_INT(post_pos_encode(pos, tfs, lens, 3, &b), 0);
+	CHECK(b.len > 0 && b.data[0] != 2);
+	CHECK(!post_pos_needs_lens(b.data, b.len));
+	pos[2] = 4;
+	lens[0] = 65536;
+	buf_clear(&b);
+	CHECK_INT(post_pos_encode(pos, tfs, lens, 3, &b), 0);
+	CHECK(b.len > 0 && b.data[0] != 2);
+
+	for (rep = 0; rep < 2000; rep++) {
+		n = rnd_range(1, POST_BLOCK_MAX);
+		k = 0;
+		for (i = 0; i < n; i++) {
+			uint32_t u = rep % 7 == 0 ? rnd_range(0, 65535) :
+				     rep % 7 == 1 ? rnd_range(0, 8) :
+				     rnd_range(20, 3000);
+			uint32_t tf = rnd_range(1, rep % 3 ? 3 : 60), j, x;
+
+			if (tf > u + 1)
+				tf = u + 1;
+			/* tf distinct positions of 0..u, by skipping: a
+			 * dense run when tf is near u + 1 */
+			for (j = 0, x = 0; j < tf; j++, x++) {
+				uint32_t room = u + 1 - x - (tf - j);
+
+				x += room ? rnd_range(0, room < 40 ? room :
+						      room / (tf - j)) : 0;
+				pos[k++] = x;
+			}
+			tfs[i] = tf;
+			lens[i] = rep % 5 == 4 && i == n / 2 ? u + 1000 : u;
+		}
+		total = k;
+		buf_clear(&b);
+		buf_clear(&b0);
+		if (post_pos_encode(pos, tfs, lens, n, &b) ||
+		    post_pos_encode(pos, tfs, NULL, n, &b0) || b.len < 1) {
+			fails++;
+			continue;
+		}
+		/* Never larger than codecs 0 and 1 would make it. */
+		if (b.len > b0.len) {
+			fails++;
+		}
+		if (b.data[0] != 2)
+			continue;
+		bic_used++;
+		/* Written only when 8% smaller than the others (post_pos.c,
+		 * POS_BIC_EDGE). */
+		if (b.len * 100 >= b0.len * 92)
+			fails++;
+		if (b.len < b0.len)
+			smaller += b0.len - b.len;
+		plain += b0.len;
+		p = exact_copy(b.data, b.len);
+		if (post_pos_decode(p, b.len, tfs, lens, n, out, total) ||
+		    memcmp(out, pos, total * sizeof(*pos))) {
+			fails++;
+		}
+		if (post_pos_decode(p, b.len, tfs, lens, n, out, total - 1) !=
+		    LEDE_ETOOBIG) {
+			fails++;
+		}
+		exact_free(p, b.len);
+		if (b.len > 1) {
+			size_t cut = b.len - 1;
+
+			p = exact_copy(b.data, cut);
+			if (post_pos_decode(p, cut, tfs, lens, n, out,
+					    total) != LEDE_ECORRUPT) {
+				fails++;
+			}
+			exact_free(p, cut);
+		}
+		if (buf_addc(&b, 0)) {
+			fails++;
+			continue;
+		}
+		p = exact_copy(b.data, b.len);
+		if (post_pos_decode(p, b.len, tfs, lens, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		exact_free(p, b.len);
+		b.len--;
+		/* Damaged bytes: corrupt, or positions that still increase
+		 * within each document's length. */
+		for (unsigned m = 0; m < 5; m++) {
+			size_t at = rnd_range(0, (uint32_t)b.len - 1);
+			int rc;
+
+			p = exact_copy(b.data, b.len);
+			p[at] ^= (uint8_t)(1u << rnd_range(0, 7));
+			if (at == 0)
+				p[0] = 2;
+			rc = post_pos_decode(p, b.len, tfs, lens, n, out,
+					     total);
+			exact_free(p, b.len);
+			if (rc != 0 && rc != LEDE_ECORRUPT)
+				bad_rc++;
+			for (i = 0, k = 0; rc == 0 && i < n; k += tfs[i], i++)
+				for (uint32_t j = 0; j < tfs[i]; j++)
+					if (out[k + j] > lens[i] ||
+					    (j && out[k + j] <= out[k + j - 1]))
+						bad_range++;
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(bad_rc, 0);
+	CHECK_INT(bad_range, 0);
+	/* Codec 2 wins many blocks (855 of 2000 with this seed). */
+	CHECK(bic_used > 600);
+	CHECK(smaller * 20 > plain);
+	buf_release(&b);
+	buf_release(&b0);
+}
+
 int main(void)
 {
 	test_bits();
@@ -1608,6 +1771,7 @@ int main(void)
 	test_positions();
 	test_positions_rice_layout();
 	test_positions_random();
+	test_positions_bic();
 	test_pairs();
 	test_term();
 	test_block_fuzz();

@@ -41,7 +41,7 @@ static void fuzz_block(const uint8_t *p, size_t n, uint32_t first)
 
 static void fuzz_pos(const uint8_t *p, size_t n)
 {
-	uint32_t tfs[POST_BLOCK_MAX];
+	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
 	uint32_t *pos;
 	unsigned nd, i;
 	size_t sum = 0, cap;
@@ -56,11 +56,17 @@ static void fuzz_pos(const uint8_t *p, size_t n)
 	}
 	p += nd < n ? nd : n;
 	n -= nd < n ? nd : n;
+	/* Lengths for codec 2, some too short for their tfs, one past
+	 * the lens table's range. */
+	for (i = 0; i < nd; i++)
+		lens[i] = i >= n ? 200 : p[i] == 255 ? 70000 : p[i] * 3u;
+	p += nd < n ? nd : n;
+	n -= nd < n ? nd : n;
 	cap = sum - (sum > 4 && (n & 1)); /* sometimes too small: ETOOBIG */
 	pos = malloc(cap * sizeof(*pos) + 1);
 	if (!pos)
 		abort();
-	ignore(post_pos_decode(p, n, tfs, nd, pos, cap));
+	ignore(post_pos_decode(p, n, tfs, lens, nd, pos, cap));
 	free(pos);
 }
 
