@@ -103,6 +103,8 @@ bench: all
 	  sh bench/compare_search.sh $(BENCH_WORK)/corpora/news.jsonl ../shared/bench/queries/news/queries.tsv sqlite_fts5 lucene xapian sphinx; \
 	  sh bench/compare_search.sh $(BENCH_WORK)/corpora/syn1m.jsonl ../shared/bench/queries/syn1m/queries.tsv lucene; \
 	else echo "peers not built: bash ../shared/bench/build.sh for the side-by-side table"; fi
+	sh bench/bench_search.sh $(BENCH_WORK)/corpora/news.jsonl ../shared/bench/queries/news
+	sh bench/bench_search.sh $(BENCH_WORK)/corpora/syn1m.jsonl ../shared/bench/queries/syn1m
 
 # Ranking quality on cranfield and cisi next to the peers' figures;
 # EVAL_OPTS passes search options (--k1 1.0 --b 0.5 ...).
