@@ -142,6 +142,29 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 		    const uint32_t *lens, unsigned n, buf *out) LEDE_WUR;
 
+/* Reading a positions block a few documents at a time: a phrase query
+ * wants one document's positions, and the ones before it in the block,
+ * not the whole block's. Open, then read up to document `to`. */
+typedef struct post_pos_rd {
+	const uint8_t *p, *end;   /* unread bytes */
+	uint64_t acc;             /* bit codecs: loaded, unread bits */
+	unsigned nb;
+	unsigned codec, kf, kg;   /* codec 1's parameters */
+	unsigned done;            /* documents read */
+} post_pos_rd;
+
+/* Start reading block p of n documents with tfs; lens as for
+ * post_pos_decode (LEDE_EINVAL for codec 2 without them). */
+int post_pos_open(post_pos_rd *rd, const uint8_t *p, size_t len,
+		  const uint32_t *tfs, const uint32_t *lens,
+		  unsigned n) LEDE_WUR;
+/* Decode documents rd->done .. to - 1 (to <= n), their positions one
+ * after the other from pos[0]. Reaching n also checks that the value
+ * ends there; a block read only in part is checked only as far as it
+ * was read. LEDE_ECORRUPT as post_pos_decode; pos must have room. */
+int post_pos_read(post_pos_rd *rd, const uint32_t *tfs, const uint32_t *lens,
+		  unsigned n, unsigned to, uint32_t *pos) LEDE_WUR;
+
 /* Whether the block is codec 2, whose decoding needs lens. */
 int post_pos_needs_lens(const uint8_t *p, size_t len);
 

@@ -335,15 +335,15 @@ POST_INLINE void bic_fill(const uint8_t **pp, const uint8_t *end,
  * decoded value lies in its range by construction, so corrupt bits give
  * wrong positions that still increase, or run out of bytes; the final
  * length check then fails. */
-static int decode_bic(const uint8_t *p, const uint8_t *end,
-		      const uint32_t *tfs, const uint32_t *lens, unsigned n,
-		      uint32_t *pos)
+static int rd_bic(post_pos_rd *rd, const uint32_t *tfs,
+		  const uint32_t *lens, unsigned to, uint32_t *pos)
 {
 	struct { uint32_t *v; uint32_t n, lo, hi; } st[32];
-	uint64_t acc = 0;
-	unsigned nb = 0;
+	const uint8_t *p = rd->p, *end = rd->end;
+	uint64_t acc = rd->acc;
+	unsigned nb = rd->nb;
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = rd->done; i < to; i++) {
 		uint32_t t = tfs[i], u = lens[i], *v = pos, lo = 0, hi = u, x;
 		unsigned sp = 0;
 
@@ -386,9 +386,9 @@ static int decode_bic(const uint8_t *p, const uint8_t *end,
 			hi = st[sp].hi;
 		}
 	}
-	/* Exactly the bytes the bits need, padded with zero bits. */
-	if (p != end || nb >= 8 || acc != 0)
-		return LEDE_ECORRUPT;
+	rd->p = p;
+	rd->acc = acc;
+	rd->nb = nb;
 	return 0;
 }
 
@@ -517,15 +517,15 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 	return 0;
 }
 
-static int decode_varint(const uint8_t *p, const uint8_t *end,
-			 const uint32_t *tfs, unsigned n, uint32_t *pos)
+static int rd_varint(post_pos_rd *rd, const uint32_t *tfs, unsigned to,
+		     uint32_t *pos)
 {
+	const uint8_t *p = rd->p, *end = rd->end;
 	uint64_t cur;
 	size_t k = 0;
-	unsigned i;
 	uint32_t j, x;
 
-	for (i = 0; i < n; i++) {
+	for (unsigned i = rd->done; i < to; i++) {
 		if (tfs[i] == 0)
 			continue;
 		if (varint_get32_fast(&p, end, &x))
@@ -541,42 +541,27 @@ static int decode_varint(const uint8_t *p, const uint8_t *end,
 			pos[k++] = (uint32_t)cur;
 		}
 	}
-	return p == end ? 0 : LEDE_ECORRUPT;
+	rd->p = p;
+	return 0;
 }
 
-static int decode_rice(const uint8_t *p, const uint8_t *end,
-		       const uint32_t *tfs, unsigned n, uint32_t *pos)
+static int rd_rice(post_pos_rd *rd, const uint32_t *tfs, unsigned to,
+		   uint32_t *pos)
 {
-	bitrd r;
+	bitrd r = { rd->p, rd->end, rd->acc, rd->nb };
 	uint64_t cur;
 	size_t k = 0;
-	unsigned i, kf, kg = 0;
 	uint32_t j, x;
-	int gaps = 0;
 
-	for (i = 0; i < n; i++)
-		if (tfs[i] > 1)
-			gaps = 1;
-	if (end - p < 1 + gaps)
-		return LEDE_ECORRUPT;
-	kf = *p++;
-	if (gaps)
-		kg = *p++;
-	if (kf > RICE_KMAX || kg > RICE_KMAX)
-		return LEDE_ECORRUPT;
-	r.p = p;
-	r.end = end;
-	r.acc = 0;
-	r.nb = 0;
-	for (i = 0; i < n; i++) {
+	for (unsigned i = rd->done; i < to; i++) {
 		if (tfs[i] == 0)
 			continue;
-		if (rice_get(&r, kf, &x))
+		if (rice_get(&r, rd->kf, &x))
 			return LEDE_ECORRUPT;
 		pos[k++] = x;
 		cur = x;
 		for (j = 1; j < tfs[i]; j++) {
-			if (rice_get(&r, kg, &x))
+			if (rice_get(&r, rd->kg, &x))
 				return LEDE_ECORRUPT;
 			cur += (uint64_t)x + 1;
 			if (cur > UINT32_MAX)
@@ -584,10 +569,69 @@ static int decode_rice(const uint8_t *p, const uint8_t *end,
 			pos[k++] = (uint32_t)cur;
 		}
 	}
-	/* Exactly the bytes the bits need, padded with zero bits. */
-	br_fill(&r);
-	if (r.p != end || r.nb >= 8 || r.acc != 0)
+	rd->p = r.p;
+	rd->acc = r.acc;
+	rd->nb = r.nb;
+	return 0;
+}
+
+int post_pos_open(post_pos_rd *rd, const uint8_t *p, size_t len,
+		  const uint32_t *tfs, const uint32_t *lens, unsigned n)
+{
+	unsigned gaps = 0;
+
+	memset(rd, 0, sizeof(*rd));
+	if (len < 1 || p[0] > POS_CODEC_BIC)
 		return LEDE_ECORRUPT;
+	if (p[0] == POS_CODEC_BIC && !lens)
+		return LEDE_EINVAL;
+	rd->codec = p[0];
+	rd->p = p + 1;
+	rd->end = p + len;
+	if (rd->codec != POS_CODEC_RICE)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (tfs[i] > 1)
+			gaps = 1;
+	if (len < 2 + gaps)
+		return LEDE_ECORRUPT;
+	rd->kf = *rd->p++;
+	if (gaps)
+		rd->kg = *rd->p++;
+	if (rd->kf > RICE_KMAX || rd->kg > RICE_KMAX)
+		return LEDE_ECORRUPT;
+	return 0;
+}
+
+int post_pos_read(post_pos_rd *rd, const uint32_t *tfs, const uint32_t *lens,
+		  unsigned n, unsigned to, uint32_t *pos)
+{
+	int rc;
+
+	if (to > n || to < rd->done)
+		return LEDE_EINVAL;
+	if (rd->codec == POS_CODEC_VARINT)
+		rc = rd_varint(rd, tfs, to, pos);
+	else if (rd->codec == POS_CODEC_RICE)
+		rc = rd_rice(rd, tfs, to, pos);
+	else
+		rc = rd_bic(rd, tfs, lens, to, pos);
+	if (rc)
+		return rc;
+	rd->done = to;
+	if (to < n)
+		return 0;
+	/* The whole block: exactly the bytes it needs, the bit codecs'
+	 * last byte padded with zero bits. */
+	if (rd->codec == POS_CODEC_VARINT)
+		return rd->p == rd->end ? 0 : LEDE_ECORRUPT;
+	{
+		bitrd r = { rd->p, rd->end, rd->acc, rd->nb };
+
+		br_fill(&r);
+		if (r.p != r.end || r.nb >= 8 || r.acc != 0)
+			return LEDE_ECORRUPT;
+	}
 	return 0;
 }
 
@@ -603,19 +647,15 @@ int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,
 	uint64_t total = 0;
 	unsigned i;
 
-	if (len < 1 || p[0] > POS_CODEC_BIC)
-		return LEDE_ECORRUPT;
-	if (p[0] == POS_CODEC_BIC && !lens)
-		return LEDE_EINVAL;
+	post_pos_rd rd;
+	int rc;
+
+	rc = post_pos_open(&rd, p, len, tfs, lens, n);
+	if (rc)
+		return rc;
 	for (i = 0; i < n; i++)
 		total += tfs[i];
 	if (total > cap)
 		return LEDE_ETOOBIG;
-	if (p[0] == POS_CODEC_VARINT)
-		return decode_varint(p + 1, p + len, tfs, n, pos);
-	if (p[0] == POS_CODEC_RICE)
-		return decode_rice(p + 1, p + len, tfs, n, pos);
-	if (p[0] == POS_CODEC_BIC)
-		return decode_bic(p + 1, p + len, tfs, lens, n, pos);
-	return LEDE_ECORRUPT;
+	return post_pos_read(&rd, tfs, lens, n, n, pos);
 }

@@ -117,6 +117,7 @@ typedef struct tcur {
 	size_t pos_bi;             /* block they belong to, +1 */
 	uint32_t pstart[POST_BLOCK_MAX + 1];
 	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codec 2 */
+	post_pos_rd prd;           /* read up to the documents asked for */
 } tcur;
 
 static void tc_free(tcur *c)
@@ -345,13 +346,16 @@ static double tc_score(const sctx *s, const tcur *c)
 	return c->w * tf / (tf + s->K);
 }
 
-/* Positions of the current document (c->doc must be a posting). */
+/* Positions of the current document (c->doc must be a posting). The
+ * block's positions are read only as far as this document: a phrase's
+ * candidates are usually a few documents of each block. */
 static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 {
+	int rc;
+
 	if (c->pos_bi != c->bi + 1) {
 		const uint8_t *pp;
 		size_t pl, tot = 0;
-		int rc;
 
 		for (unsigned j = 0; j < c->n; j++) {
 			c->pstart[j] = (uint32_t)tot;
@@ -383,11 +387,22 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 			if (rc)
 				return rc;
 		}
-		rc = post_pos_decode(pp, pl, c->tfs, c->plens, c->n, c->pos,
-				     c->pcap);
+		rc = post_pos_open(&c->prd, pp, pl, c->tfs, c->plens, c->n);
 		if (rc)
 			return rc;
 		c->pos_bi = c->bi + 1;
+	}
+	if (c->prd.done <= c->i) {
+		/* Asked for the very next document: candidates are dense
+		 * here, read ahead rather than call once a document. */
+		unsigned to = c->i + 1;
+
+		if (c->i == c->prd.done)
+			to = c->i + 16 < c->n ? c->i + 16 : c->n;
+		rc = post_pos_read(&c->prd, c->tfs, c->plens, c->n, to,
+				   c->pos + c->pstart[c->prd.done]);
+		if (rc)
+			return rc;
 	}
 	*p = c->pos + c->pstart[c->i];
 	*n = c->tfs[c->i];
@@ -453,6 +468,46 @@ static int phrase_freq(sctx *s, node *n, uint32_t *pf)
 	uint32_t np[Q_MAX_TERMS], at[Q_MAX_TERMS] = { 0 }, cnt = 0;
 	int rc;
 
+	if (n->np >= 3) {
+		/* The two rarest words first: when they never stand at
+		 * their distance, the frequent words' positions (the big
+		 * blocks) are not read for this document. */
+		size_t a = 0, b = 1, i = 0, k = 0;
+
+		if (n->pc[b]->df < n->pc[a]->df) {
+			a = 1;
+			b = 0;
+		}
+		for (size_t j = 2; j < n->np; j++) {
+			if (n->pc[j]->df < n->pc[a]->df) {
+				b = a;
+				a = j;
+			} else if (n->pc[j]->df < n->pc[b]->df) {
+				b = j;
+			}
+		}
+		rc = tc_positions(s, n->pc[a], &p[a], &np[a]);
+		if (!rc)
+			rc = tc_positions(s, n->pc[b], &p[b], &np[b]);
+		if (rc)
+			return rc;
+		/* p[a][i] - rel[a] == p[b][k] - rel[b], both sorted */
+		while (i < np[a] && k < np[b]) {
+			uint64_t x = (uint64_t)p[a][i] + n->rel[b];
+			uint64_t y = (uint64_t)p[b][k] + n->rel[a];
+
+			if (x == y)
+				break;
+			if (x < y)
+				i++;
+			else
+				k++;
+		}
+		if (i == np[a] || k == np[b]) {
+			*pf = 0;
+			return 0;
+		}
+	}
 	for (size_t j = 0; j < n->np; j++) {
 		rc = tc_positions(s, n->pc[j], &p[j], &np[j]);
 		if (rc)

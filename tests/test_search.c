@@ -106,6 +106,29 @@ static int has_pair(const tdoc *d, uint32_t a, uint32_t b)
 	return 0;
 }
 
+static int seq_in(const uint16_t *ws, int n, const uint32_t *w, int len)
+{
+	for (int i = 0; i + len <= n; i++) {
+		int j = 0;
+
+		while (j < len && ws[i + j] == w[j])
+			j++;
+		if (j == len)
+			return 1;
+	}
+	return 0;
+}
+
+static int p_seq3(const tdoc *d, const uint32_t *w)
+{
+	return seq_in(d->bw, d->nb, w, 3) || seq_in(d->tw, d->nt, w, 3);
+}
+
+static int p_seq4(const tdoc *d, const uint32_t *w)
+{
+	return seq_in(d->bw, d->nb, w, 4) || seq_in(d->tw, d->nt, w, 4);
+}
+
 static int doc_has(const tdoc *d, uint32_t w)
 {
 	return has_word(d->bw, d->nb, w) || has_word(d->tw, d->nt, w);
@@ -380,6 +403,53 @@ static void test_matching(void)
 	}
 	CHECK_INT(bad, 0);
 	CHECK_INT(checks, 120);
+
+	/* Phrases of 3 and 4 words cut from a live document's body (so
+	 * at least that one matches): the two rarest words are checked
+	 * first, and must not lose a match. */
+	bad = checks = 0;
+	for (int it = 0; it < 200; it++) {
+		uint32_t w[4];
+		int len = 3 + it % 2, di = (int)rnd(NDOC), at;
+		char q[128], ws[8];
+		size_t ql = 0;
+		srch_opts o;
+		srch_result r;
+		int (*pred)(const tdoc *, const uint32_t *) =
+			len == 3 ? p_seq3 : p_seq4;
+
+		if (!docs[di].live || docs[di].nb < len)
+			continue;
+		at = (int)rnd((uint32_t)(docs[di].nb - len + 1));
+		q[ql++] = '"';
+		for (int j = 0; j < len; j++) {
+			w[j] = docs[di].bw[at + j];
+			word(ws, w[j]);
+			ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "%s%s",
+					       j ? " " : "", ws);
+		}
+		snprintf(q + ql, sizeof(q) - ql, "\"");
+		srch_opts_init(&o);
+		o.k = 1000;
+		o.count = 1;
+		if (run(q, &o, &r)) {
+			bad++;
+			continue;
+		}
+		checks++;
+		if (r.total == 0 || !hits_match(&r, pred, w) ||
+		    r.total != count_docs(pred, w)) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "%s: total %llu, oracle %llu\n",
+					q, (unsigned long long)r.total,
+					(unsigned long long)count_docs(pred,
+								       w));
+		}
+		srch_result_release(&r);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(checks > 100);
 }
 
 /* sort:date returns the newest matches first; scores break ties. */
