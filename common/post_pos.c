@@ -413,7 +413,7 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 	size_t len0 = out->len, at = 0, size0 = 1, size1, size2;
 	uint64_t bf, bg = 0, lb = 0;
 	unsigned i, kf, kg = 0;
-	int gaps = 0, bic = lens != NULL, rc;
+	int gaps = 0, bic = lens != NULL, sized = 0, rc;
 	uint32_t j;
 	bitwr w;
 
@@ -463,6 +463,7 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 			kf = rice_pick(pos, tfs, n, 0, &bf);
 			if (gaps)
 				kg = rice_pick(pos, tfs, n, 1, &bg);
+			sized = 1;
 			if (bic_wins(size2, 2 + (size_t)gaps +
 				     (size_t)((bf + bg + 7) / 8))) {
 				out->len = len0 + size2;
@@ -470,10 +471,17 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 			}
 		}
 	}
-	kf = rice_pick(pos, tfs, n, 0, &bf);
-	if (gaps)
-		kg = rice_pick(pos, tfs, n, 1, &bg);
-	size1 = 2 + (size_t)gaps + (size_t)((bf + bg + 7) / 8);
+	/* Codec 0 wins ties, so when it is no larger than codec 1 could
+	 * ever be (most small blocks), codec 1 is not sized. */
+	size1 = 2 + (size_t)gaps + (size_t)((lb + 7) / 8);
+	if (size0 > size1 && !sized) {
+		kf = rice_pick(pos, tfs, n, 0, &bf);
+		if (gaps)
+			kg = rice_pick(pos, tfs, n, 1, &bg);
+		sized = 1;
+	}
+	if (sized)
+		size1 = 2 + (size_t)gaps + (size_t)((bf + bg + 7) / 8);
 	if (size0 <= size1) {
 		rc = buf_reserve(out, size0);
 		if (rc)
