@@ -22,6 +22,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 #include "ix.h"
+#include "post.h"
 
 #define IX_MAP_MIN ((size_t)1 << 30)      /* first map size: 1 GiB */
 #define IX_MAX_READERS 256
@@ -929,6 +930,56 @@ int ix_pos_lens(ix_txn *t, const uint32_t *docids, unsigned n,
 		}
 	}
 	return 0;
+}
+
+int ix_title_tfs(ix_txn *t, const char *tk, size_t tklen,
+		 const uint32_t *docids, size_t n, uint32_t *ttf)
+{
+	char key[IX_TERMKEY_MAX + 1];
+	uint32_t bd[POST_BLOCK_MAX], bt[POST_BLOCK_MAX], df;
+	const uint8_t *rp, *bp;
+	size_t rl, bl, ne = 0, at = 0;
+	post_dirent *ents = NULL;
+	post_inline il;
+	unsigned bn;
+	int rc;
+
+	memset(ttf, 0, n * sizeof(*ttf));
+	if (n == 0 || tklen + 1 > IX_TERMKEY_MAX)
+		return 0;
+	key[0] = IX_TITLE_MARK;
+	memcpy(key + 1, tk, tklen);
+	rc = ix_term_get(t, key, tklen + 1, &rp, &rl);
+	if (rc == LEDE_ENOTFOUND)
+		return 0;
+	if (!rc)
+		rc = post_term_decode_ex(rp, rl, &df, &ents, &ne, &il);
+	for (size_t i = 0; !rc && i < ne && at < n; i++) {
+		if (ents[i].last < docids[at] || ents[i].first > docids[n - 1])
+			continue;
+		if (il.blk) {
+			bp = il.blk;
+			bl = il.blen;
+		} else {
+			rc = ix_block_get(t, key, tklen + 1, ents[i].first, &bp,
+					  &bl);
+			if (rc == LEDE_ENOTFOUND)
+				rc = LEDE_ECORRUPT;
+			if (rc)
+				break;
+		}
+		rc = post_block_decode(bp, bl, ents[i].first, bd, bt, &bn);
+		for (unsigned j = 0; !rc && j < bn; j++) {
+			while (at < n && docids[at] < bd[j])
+				at++;
+			if (at == n)
+				break;
+			if (docids[at] == bd[j])
+				ttf[at] = bt[j];
+		}
+	}
+	free(ents);
+	return rc;
 }
 
 int ix_term_get(ix_txn *t, const char *tk, size_t tklen,

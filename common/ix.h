@@ -85,7 +85,7 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       3
+#define IX_SCHEMA       4
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_LEN_CHUNK    4096
@@ -167,6 +167,12 @@ int ix_lens_chunk(ix_txn *t, uint32_t chunk, const uint16_t **arr,
  * document in neither is LEDE_ECORRUPT. */
 int ix_pos_lens(ix_txn *t, const uint32_t *docids, unsigned n,
 		uint32_t *lens) LEDE_WUR;
+
+/* The tf of each of n documents (docids ascending) in the title
+ * field's term of stem tk (tk without the title mark): 0 where the
+ * title term lacks the document or does not exist. */
+int ix_title_tfs(ix_txn *t, const char *tk, size_t tklen,
+		 const uint32_t *docids, size_t n, uint32_t *ttf) LEDE_WUR;
 
 /* Term record of termkey (raw bytes, *p valid until the txn ends).
  * LEDE_ENOTFOUND if the term is not in the index. */

@@ -673,14 +673,210 @@ static int term_encode(uint32_t df, const post_dirent *ents, size_t n,
 }
 
 int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
-		     buf *out)
+		     const post_top *top, size_t ntop, buf *out)
 {
 	size_t len0 = out->len;
-	int rc = term_encode(df, ents, n, 0, out);
+	uint32_t prev = 0;
+	int rc;
 
+	if (n > 0 && ntop == 0)
+		return LEDE_EINVAL;
+	for (size_t i = 0; i < ntop; i++) {
+		if (top[i].docid <= prev || top[i].tf == 0)
+			return LEDE_EINVAL;
+		prev = top[i].docid;
+	}
+	rc = term_encode(df, ents, n, 0, out);
+	if (!rc && n > 0)
+		rc = buf_add_varint(out, ntop);
+	prev = 0;
+	for (size_t i = 0; !rc && n > 0 && i < ntop; i++) {
+		rc = buf_add_varint(out, top[i].docid - prev);
+		if (!rc)
+			rc = buf_add_varint(out, top[i].tf - 1);
+		if (!rc)
+			rc = buf_add_varint(out, top[i].ttf);
+		prev = top[i].docid;
+	}
 	if (rc)
 		out->len = len0;
 	return rc;
+}
+
+int post_top_decode(const uint8_t *p, size_t len, size_t ntop,
+		    post_top *out)
+{
+	const uint8_t *end = p + len;
+	uint64_t prev = 0, x, tf, ttf;
+
+	for (size_t i = 0; i < ntop; i++) {
+		if (varint_get(&p, end, &x) || x == 0 ||
+		    x > UINT32_MAX - prev || varint_get(&p, end, &tf) ||
+		    tf >= UINT32_MAX || varint_get(&p, end, &ttf) ||
+		    ttf > UINT32_MAX)
+			return LEDE_ECORRUPT;
+		prev += x;
+		out[i].docid = (uint32_t)prev;
+		out[i].tf = (uint32_t)tf + 1;
+		out[i].ttf = (uint32_t)ttf;
+		out[i].len = 0;
+	}
+	return p == end ? 0 : LEDE_ECORRUPT;
+}
+
+/* tf, then ttf descending, then (len, docid) ascending: a posting's
+ * dominators all sort before it. */
+static int cmp_top_rank(const void *a, const void *b)
+{
+	const post_top *x = a, *y = b;
+
+	if (x->tf != y->tf)
+		return x->tf > y->tf ? -1 : 1;
+	if (x->ttf != y->ttf)
+		return x->ttf > y->ttf ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->docid < y->docid ? -1 : x->docid > y->docid;
+}
+
+static int cmp_top_docid(const void *a, const void *b)
+{
+	const post_top *x = a, *y = b;
+
+	return x->docid < y->docid ? -1 : x->docid > y->docid;
+}
+
+static int top_dominates(const post_top *q, const post_top *p)
+{
+	return q->tf >= p->tf && q->ttf >= p->ttf && q->len <= p->len &&
+	       (q->tf > p->tf || q->ttf > p->ttf || q->len < p->len ||
+		q->docid < p->docid);
+}
+
+/* Insert len into the ascending array cur of at most POST_TOP_K. */
+static void lens_keep(uint32_t *cur, size_t *nc, uint32_t len)
+{
+	size_t i;
+
+	if (*nc == POST_TOP_K) {
+		if (cur[POST_TOP_K - 1] <= len)
+			return;
+		i = POST_TOP_K - 1;
+	} else {
+		i = (*nc)++;
+	}
+	while (i > 0 && cur[i - 1] > len) {
+		cur[i] = cur[i - 1];
+		i--;
+	}
+	cur[i] = len;
+}
+
+/* In rank order each posting's dominators come before it; when it has
+ * POST_TOP_K of them, the first POST_TOP_K of them in that order have
+ * fewer each, so are kept: counting among the kept ones is enough, and
+ * the count stops at POST_TOP_K. */
+static size_t reduce_rank(post_top *v, size_t n)   /* left in rank order */
+{
+	size_t out = 0;
+
+	qsort(v, n, sizeof(*v), cmp_top_rank);
+	for (size_t i = 0; i < n; i++) {
+		size_t dom = 0;
+
+		for (size_t j = 0; j < out && dom < POST_TOP_K; j++)
+			dom += top_dominates(&v[j], &v[i]);
+		if (dom < POST_TOP_K)
+			v[out++] = v[i];
+	}
+	return out;
+}
+
+size_t post_top_reduce(post_top *v, size_t n)
+{
+	size_t out = reduce_rank(v, n);
+
+	qsort(v, out, sizeof(*v), cmp_top_docid);
+	return out;
+}
+
+void post_topacc_init(post_topacc *a)
+{
+	memset(a, 0, sizeof(*a));
+	post_topacc_reset(a);
+}
+
+void post_topacc_reset(post_topacc *a)
+{
+	a->n = a->kept = 0;
+	for (size_t t = 0; t <= POST_TOP_TFMAX; t++)
+		for (size_t u = 0; u <= POST_TOP_TTFMAX; u++)
+			a->thr[t][u] = UINT32_MAX;
+}
+
+void post_topacc_release(post_topacc *a)
+{
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Reduce, then thr[t][u] from the kept postings, tf descending, for
+ * each u over those of ttf >= u. */
+static void topacc_reduce(post_topacc *a)
+{
+	a->n = reduce_rank(a->v, a->n);
+	a->kept = a->n;
+	for (uint32_t u = 0; u <= POST_TOP_TTFMAX; u++) {
+		uint32_t cur[POST_TOP_K];
+		size_t nc = 0, i = 0;
+
+		for (; i < a->n && a->v[i].tf > POST_TOP_TFMAX; i++)
+			if (a->v[i].ttf >= u)
+				lens_keep(cur, &nc, a->v[i].len);
+		for (uint32_t t = POST_TOP_TFMAX; t >= 1; t--) {
+			for (; i < a->n && a->v[i].tf == t; i++)
+				if (a->v[i].ttf >= u)
+					lens_keep(cur, &nc, a->v[i].len);
+			a->thr[t][u] = nc == POST_TOP_K ?
+				       cur[POST_TOP_K - 1] : UINT32_MAX;
+		}
+	}
+}
+
+int post_topacc_add(post_topacc *a, uint32_t docid, uint32_t tf,
+		    uint32_t ttf, uint32_t len)
+{
+	int known = tf <= POST_TOP_TFMAX && ttf <= POST_TOP_TTFMAX;
+
+	if (known && len > a->thr[tf][ttf])
+		return 0;
+	/* Reduce early and then as the list doubles, so that the test
+	 * above turns most postings away from the start. */
+	if (a->n >= 2 * a->kept + 16 * POST_TOP_K) {
+		topacc_reduce(a);
+		if (known && len > a->thr[tf][ttf])
+			return 0;
+	}
+	if (a->n == a->cap) {
+		post_top *p = arr_grow(a->v, &a->cap, sizeof(*p), 256);
+
+		if (!p)
+			return LEDE_ENOMEM;
+		a->v = p;
+	}
+	a->v[a->n].docid = docid;
+	a->v[a->n].tf = tf;
+	a->v[a->n].ttf = ttf;
+	a->v[a->n].len = len;
+	a->n++;
+	return 0;
+}
+
+void post_topacc_finish(post_topacc *a)
+{
+	if (a->n > a->kept)
+		topacc_reduce(a);
+	qsort(a->v, a->n, sizeof(*a->v), cmp_top_docid);
 }
 
 int post_term_encode_inline(uint32_t df, const post_dirent *ent,
@@ -734,7 +930,7 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 	post_dirent *v = NULL;
 	uint64_t nb, i, x, prev = 0;
 	int rc = LEDE_ECORRUPT, is_inl;
-	post_inline il = { NULL, 0, NULL, 0 };
+	post_inline il = { NULL, 0, NULL, 0, NULL, 0, 0 };
 
 	*ents = NULL;
 	*n = 0;
@@ -784,6 +980,18 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 		       il.blen == 0 ||
 		       get_bytes(&p, end, &il.pos, &il.plen)))
 		goto out;
+	if (!is_inl) {
+		/* The top list: its count, then the rest of the record. */
+		if (varint_get(&p, end, &x) || x == 0 ||
+		    x > (uint64_t)(end - p) / 3)
+			goto out;
+		il.ntop = (size_t)x;
+		il.top = p;
+		il.top_len = (size_t)(end - p);
+		for (i = 0; i < 3 * il.ntop; i++)
+			if (varint_get(&p, end, &x))
+				goto out;
+	}
 	if (p != end)
 		goto out;
 	if (inl)

@@ -82,6 +82,25 @@
  *        u8     n - 1               documents in the block
  *        u8     npairs              1..POST_MAX_PAIRS
  *        npairs x (varint tf, varint len)   competitive pairs
+ *   When inline is 0 and nblocks >= 1, the top list follows:
+ *     varint ntop      1..
+ *     ntop x (varint docid - prev, varint tf - 1, varint ttf)
+ *                      prev = the previous docid of the list (0 before
+ *                      the first), so docids strictly ascend; ttf is
+ *                      the document's tf in the title field's term
+ *                      (0 for a title term's own list)
+ *   The top list is the term's POST_TOP_K-skyband over its postings
+ *   (all of them, tombstoned documents included, with the lengths the
+ *   lens table had when they were written): the postings (tf, ttf,
+ *   len, docid) that fewer than POST_TOP_K others dominate, where Q
+ *   dominates P when tf_Q >= tf_P, ttf_Q >= ttf_P, len_Q <= len_P and
+ *   (tf_Q > tf_P or ttf_Q > ttf_P or len_Q < len_P or docid_Q <
+ *   docid_P). With k1 > 0, b > 0 and a title weight > 0 a dominating
+ *   posting has a strictly higher BM25 score for the word alone (main
+ *   part plus headline part), or the same and a lower docid, whatever
+ *   k1, b and avgdl: so the k best documents for the word, k <=
+ *   POST_TOP_K - (postings - df), are all in the list, and the
+ *   one-word search reads only it.
  *   When inline is 1 (only with nblocks = 1), the single block and its
  *   positions follow in the record itself instead of under keys of their
  *   own:
@@ -197,10 +216,49 @@ int post_encode_blocks(const uint32_t *docids, const uint32_t *tfs,
 double post_dirent_bound(const post_dirent *e, double k1, double b,
 			 double avgdl);
 
-/* Term record: encode df and the directory (entries in docid order,
- * non-overlapping) to out. */
+/* ---- top lists (see "Term record") ---- */
+
+#define POST_TOP_K 16
+#define POST_TOP_TFMAX 255   /* tfs the accumulator's filter tracks */
+#define POST_TOP_TTFMAX 3    /* and title tfs */
+
+typedef struct post_top {
+	uint32_t docid, tf, len, ttf;
+} post_top;
+
+/* Reduce v[0..n) (distinct docids) to its POST_TOP_K-skyband, in place,
+ * sorted by docid; returns the new count. */
+size_t post_top_reduce(post_top *v, size_t n);
+
+/* Gathers a term's skyband from its postings, in any order, with a
+ * constant-time test that turns away most postings once the list has
+ * filled: thr[t][u] is the POST_TOP_K-th smallest length among the
+ * kept postings of tf >= t and ttf >= u, and a posting longer than
+ * that is dominated. */
+typedef struct post_topacc {
+	post_top *v;
+	size_t n, cap, kept;   /* kept: v[0..kept) is a reduced list */
+	uint32_t thr[POST_TOP_TFMAX + 1][POST_TOP_TTFMAX + 1];
+} post_topacc;
+
+void post_topacc_init(post_topacc *a);
+void post_topacc_reset(post_topacc *a);
+void post_topacc_release(post_topacc *a);
+int post_topacc_add(post_topacc *a, uint32_t docid, uint32_t tf,
+		    uint32_t ttf, uint32_t len) LEDE_WUR;
+/* Reduce what was added: a->v[0..a->n) is then the skyband, by docid. */
+void post_topacc_finish(post_topacc *a);
+
+/* Term record: encode df, the directory (entries in docid order,
+ * non-overlapping) and the top list (ntop >= 1 entries by docid; only
+ * docid, tf and ttf are stored) to out. */
 int post_term_encode(uint32_t df, const post_dirent *ents, size_t n,
-		     buf *out) LEDE_WUR;
+		     const post_top *top, size_t ntop, buf *out) LEDE_WUR;
+
+/* Decode the top list post_term_decode_ex returned (inl->top): ntop
+ * entries into out (len set to 0). LEDE_ECORRUPT if malformed. */
+int post_top_decode(const uint8_t *p, size_t len, size_t ntop,
+		    post_top *out) LEDE_WUR;
 
 /* Decode a term record. *ents is malloc'd (caller frees), *n entries.
  * Checks: entries in ascending non-overlapping order, first <= last,
@@ -215,6 +273,8 @@ typedef struct post_inline {
 	size_t blen;
 	const uint8_t *pos;
 	size_t plen;
+	const uint8_t *top;      /* the top list's entries (not inline) */
+	size_t top_len, ntop;
 } post_inline;
 
 /* post_term_decode that also returns the inline block, if any (inl may

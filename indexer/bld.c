@@ -266,6 +266,7 @@ typedef struct prep {
 	size_t ndt, capdt;
 	buf longtok;             /* text of tokens too long to cache */
 	uint32_t ntitle;         /* dt[0..ntitle) are main-field title tokens */
+	uint32_t head;           /* positions below it are the headline's */
 	uint64_t hash;
 	buf body;                /* the "body" value: codec byte + text */
 	int zdefer;              /* prep_doc leaves body to the writer */
@@ -309,6 +310,8 @@ struct bld {
 	uint64_t room;           /* map room made for this transaction */
 	uint32_t base;           /* first docid of the batch */
 	uint32_t *blen;          /* lengths of batch docs (0 = dropped) */
+	uint32_t *bhead;         /* their headline ends: the first body
+				  * position less one (bld.c's top) */
 	size_t nblen, capblen;
 
 	/* analysis scratch for the current document */
@@ -478,6 +481,7 @@ void bld_free(bld *b)
 	tt_release(&b->acc);
 	tc_release(&b->tokc);
 	free(b->blen);
+	free(b->bhead);
 	free(b->occ_pos);
 	free(b->occ_next);
 	free(b->dterms);
@@ -808,6 +812,7 @@ static int prep_doc(prep *p, const rd_doc *d)
 	if (rc)
 		return rc;
 	p->ntitle = (uint32_t)p->ndt;
+	p->head = next;
 	p->title = 1;
 	rc = ana_tokens(p->an, d->title, tlen, 0, on_collect, p, NULL);
 	if (rc)
@@ -1252,14 +1257,22 @@ static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 	return ix_put(b->txn, IX_IDS, idkey, idkl, k, 4, 0);
 }
 
-static int blen_push(bld *b, uint32_t len)
+static int blen_push(bld *b, uint32_t len, uint32_t head)
 {
 	if (b->nblen == b->capblen) {
-		uint32_t *p = arr_grow(b->blen, &b->capblen, sizeof(*p), 4096);
+		size_t cap = b->capblen;
+		uint32_t *p = arr_grow(b->blen, &cap, sizeof(*p), 4096);
+
 		if (!p)
 			return LEDE_ENOMEM;
 		b->blen = p;
+		p = realloc(b->bhead, cap * sizeof(*p));
+		if (!p)
+			return LEDE_ENOMEM;
+		b->bhead = p;
+		b->capblen = cap;
 	}
+	b->bhead[b->nblen] = head;
 	b->blen[b->nblen++] = len;
 	return 0;
 }
@@ -1472,7 +1485,7 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	}
 	rc = accumulate(b, docid);
 	if (!rc)
-		rc = blen_push(b, len);
+		rc = blen_push(b, len, p->head);
 	if (!rc && p->zdefer) {
 		if (!b->zc)
 			b->zc = ZSTD_createCCtx();
@@ -1544,6 +1557,7 @@ int bld_remove(bld *b, const char *id, size_t len)
 
 typedef struct flushbuf {
 	uint32_t *docids, *tfs, *pos, *lens;
+	uint32_t *heads;         /* each document's headline end (bhead) */
 	size_t cap, poscap;
 	size_t nd, np;           /* decoded documents and positions */
 	size_t ndocs;            /* documents of the term, encoded or not */
@@ -1554,6 +1568,10 @@ typedef struct flushbuf {
 	size_t nents, capents;
 	size_t *boff, *poff;     /* block offsets into blocks/posblk */
 	size_t capoff;
+	post_topacc top;         /* the term's top list (post.h) */
+	post_top *oldtop;        /* flush_term: the old record's */
+	uint32_t *oldids, *oldtfs, *oldlens, *oldttfs;
+	size_t capold;
 } flushbuf;
 
 static int cmp_term(const void *a, const void *b)
@@ -1583,6 +1601,9 @@ static int fb_need(flushbuf *f, size_t ndocs, size_t npos)
 		p = realloc(f->lens, nc * sizeof(*p));
 		if (!p) return LEDE_ENOMEM;
 		f->lens = p;
+		p = realloc(f->heads, nc * sizeof(*p));
+		if (!p) return LEDE_ENOMEM;
+		f->heads = p;
 		f->cap = nc;
 	}
 	if (npos > f->poscap) {
@@ -1637,6 +1658,18 @@ static int fb_encode(flushbuf *f, int has_pos, int last)
 				has_pos ? f->pos : NULL, n, &f->blocks,
 				f->boff + f->nnew, &f->posblk,
 				f->poff + f->nnew, f->newents + f->nnew);
+	/* The top list, with each document's headline tf: its positions
+	 * before the body (the title field's term has the same tokens). */
+	for (size_t i = 0, o = 0; !rc && i < n; o += has_pos ? f->tfs[i] : 0,
+	     i++) {
+		uint32_t ttf = 0;
+
+		for (uint32_t j = 0; has_pos && j < f->tfs[i] &&
+		     f->pos[o + j] < f->heads[i]; j++)
+			ttf++;
+		rc = post_topacc_add(&f->top, f->docids[i], f->tfs[i], ttf,
+				     f->lens[i]);
+	}
 	if (rc)
 		return rc;
 	f->nnew += nb;
@@ -1645,6 +1678,7 @@ static int fb_encode(flushbuf *f, int has_pos, int last)
 	memmove(f->docids, f->docids + n, (f->nd - n) * sizeof(*f->docids));
 	memmove(f->tfs, f->tfs + n, (f->nd - n) * sizeof(*f->tfs));
 	memmove(f->lens, f->lens + n, (f->nd - n) * sizeof(*f->lens));
+	memmove(f->heads, f->heads + n, (f->nd - n) * sizeof(*f->heads));
 	if (has_pos)
 		memmove(f->pos, f->pos + at, (f->np - at) * sizeof(*f->pos));
 	f->nd -= n;
@@ -1657,6 +1691,7 @@ static void fb_start(flushbuf *f)
 {
 	f->nd = f->np = f->ndocs = 0;
 	f->nnew = 0;
+	post_topacc_reset(&f->top);
 	buf_clear(&f->blocks);
 	buf_clear(&f->posblk);
 }
@@ -1699,6 +1734,7 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 		f->tfs[f->nd] = tf;
 		f->lens[f->nd] = b->blen[docid - b->base] > 65535 ? 65535 :
 				 b->blen[docid - b->base];
+		f->heads[f->nd] = b->bhead[docid - b->base];
 		if (has_pos)
 			f->np += tf;
 		f->nd++;
@@ -1710,6 +1746,69 @@ static int decode_stream(bld *b, const uint8_t *p, size_t len, int has_pos,
 		}
 	}
 	return 0;
+}
+
+/* The term's existing postings that may belong in its new top list:
+ * the old record's top list, or its inline block, into f->top. Their
+ * lengths are the lens table's, or the dead table's when tombstoned. */
+static int old_top(bld *b, flushbuf *f, const char *tk, size_t tkl,
+		   const post_inline *il, uint32_t first)
+{
+	size_t n = il->blk ? POST_BLOCK_MAX : il->ntop;
+	unsigned nb = 0;
+	int rc;
+
+	if (!il->blk && !il->top)
+		return 0;
+	if (n > f->capold) {
+		post_top *t = realloc(f->oldtop, n * sizeof(*t));
+		uint32_t *a, *c, *d, *e;
+
+		if (t)
+			f->oldtop = t;
+		e = realloc(f->oldttfs, n * sizeof(*e));
+		if (e)
+			f->oldttfs = e;
+		a = realloc(f->oldids, n * sizeof(*a));
+		if (a)
+			f->oldids = a;
+		c = realloc(f->oldtfs, n * sizeof(*c));
+		if (c)
+			f->oldtfs = c;
+		d = realloc(f->oldlens, n * sizeof(*d));
+		if (d)
+			f->oldlens = d;
+		if (!t || !a || !c || !d || !e)
+			return LEDE_ENOMEM;
+		f->capold = n;
+	}
+	if (il->blk) {
+		rc = post_block_decode(il->blk, il->blen, first, f->oldids,
+				       f->oldtfs, &nb);
+		n = nb;
+		if (!rc && tk[0] != IX_TITLE_MARK)
+			rc = ix_title_tfs(b->txn, tk, tkl, f->oldids, n,
+					  f->oldttfs);
+		else
+			memset(f->oldttfs, 0, n * sizeof(*f->oldttfs));
+		if (rc)
+			return rc;
+	} else {
+		rc = post_top_decode(il->top, il->top_len, il->ntop,
+				     f->oldtop);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++) {
+			f->oldids[i] = f->oldtop[i].docid;
+			f->oldtfs[i] = f->oldtop[i].tf;
+			f->oldttfs[i] = f->oldtop[i].ttf;
+		}
+	}
+	rc = ix_pos_lens(b->txn, f->oldids, (unsigned)n, f->oldlens);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = post_topacc_add(&f->top, f->oldids[i], f->oldtfs[i],
+				     f->oldttfs[i], f->oldlens[i]);
+	return rc;
 }
 
 /* Write the postings gathered in f (fb_start, decode_stream) for
@@ -1745,6 +1844,11 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		if (old_n && old[old_n - 1].last >= f->newents[0].first) {
 			free(old);
 			return LEDE_ECORRUPT;
+		}
+		rc = old_top(b, f, tk, tkl, &il, old_n ? old[0].first : 0);
+		if (rc) {
+			free(old);
+			return rc;
 		}
 		if (il.blk) {
 			/* The term outgrows its inline block: the block and
@@ -1801,7 +1905,9 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		return ix_put(b->txn, IX_POST, key, tkl + 1u,
 			      f->rec.data, f->rec.len, flags);
 	}
-	rc = post_term_encode(df, f->ents, f->nents, &f->rec);
+	post_topacc_finish(&f->top);
+	rc = post_term_encode(df, f->ents, f->nents, f->top.v, f->top.n,
+			      &f->rec);
 	if (rc)
 		return rc;
 	rc = ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
@@ -2198,13 +2304,21 @@ static void fb_init(flushbuf *f)
 	buf_init(&f->blocks);
 	buf_init(&f->posblk);
 	buf_init(&f->rec);
+	post_topacc_init(&f->top);
 }
 
 static void fb_release(flushbuf *f)
 {
+	post_topacc_release(&f->top);
+	free(f->oldtop);
+	free(f->oldids);
+	free(f->oldtfs);
+	free(f->oldlens);
+	free(f->oldttfs);
 	free(f->docids);
 	free(f->tfs);
 	free(f->lens);
+	free(f->heads);
 	free(f->pos);
 	free(f->ents);
 	free(f->newents);
@@ -2219,9 +2333,11 @@ static void fb_release(flushbuf *f)
 static size_t fb_bytes(const flushbuf *f)
 {
 	return f->blocks.cap + f->posblk.cap + f->rec.cap +
-	       f->cap * 3 * sizeof(uint32_t) + f->poscap * sizeof(uint32_t) +
+	       f->cap * 4 * sizeof(uint32_t) + f->poscap * sizeof(uint32_t) +
 	       (f->capnew + f->capents) * sizeof(post_dirent) +
-	       f->capoff * 2 * sizeof(size_t);
+	       f->capoff * 2 * sizeof(size_t) +
+	       f->top.cap * sizeof(post_top) +
+	       f->capold * (sizeof(post_top) + 4 * sizeof(uint32_t));
 }
 
 /* Encoder e's next term (term k of the key order, for k = e, e +

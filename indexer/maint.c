@@ -211,6 +211,15 @@ typedef struct chk {
 	post_dirent *ents;
 	size_t nents, next_ent;
 	uint32_t df, live;
+	/* the term's top list: stored, and made again from its postings */
+	post_top *top;
+	size_t ntop, captop;
+	int has_top, top_bad;
+	post_topacc acc;
+	post_top *post;            /* the term's postings, for the top list */
+	size_t np, capp;
+	uint32_t *ids, *ttfs;
+	size_t capids;
 } chk;
 
 #define PROBLEM(c, ...) do { (c)->problems++; \
@@ -237,6 +246,53 @@ static void finish_term(chk *c)
 	if (c->live != c->df)
 		PROBLEM(c, "term '%s': df %u but %u live postings", name,
 			c->df, c->live);
+	if (c->has_top && !c->top_bad && c->np > c->capids) {
+		uint32_t *a = realloc(c->ids, c->np * sizeof(*a));
+		uint32_t *b = a ? realloc(c->ttfs, c->np * sizeof(*b)) : NULL;
+
+		if (a)
+			c->ids = a;
+		if (b) {
+			c->ttfs = b;
+			c->capids = c->np;
+		} else {
+			c->top_bad = 1;
+		}
+	}
+	if (c->has_top && !c->top_bad) {
+		int same;
+
+		/* title tfs from the title field's term: what the writer
+		 * took from the headline's positions */
+		for (size_t i = 0; i < c->np; i++)
+			c->ids[i] = c->post[i].docid;
+		if (c->tk[0] != IX_TITLE_MARK &&
+		    ix_title_tfs(c->t, (const char *)c->tk, c->tkl, c->ids,
+				 c->np, c->ttfs) != 0) {
+			PROBLEM(c, "term '%s': its title term does not read",
+				name);
+			c->np = 0;
+			free(c->ents);
+			c->ents = NULL;
+			c->have_term = 0;
+			return;
+		}
+		for (size_t i = 0; i < c->np; i++)
+			if (post_topacc_add(&c->acc, c->post[i].docid,
+					    c->post[i].tf,
+					    c->tk[0] != IX_TITLE_MARK ?
+					    c->ttfs[i] : 0, c->post[i].len))
+				c->top_bad = 1;
+		post_topacc_finish(&c->acc);
+		same = c->acc.n == c->ntop;
+		for (size_t i = 0; same && i < c->ntop; i++)
+			same = c->acc.v[i].docid == c->top[i].docid &&
+			       c->acc.v[i].tf == c->top[i].tf &&
+			       c->acc.v[i].ttf == c->top[i].ttf;
+		if (!same)
+			PROBLEM(c, "term '%s': top list of %zu postings, its "
+				"blocks give %zu", name, c->ntop, c->acc.n);
+	}
 	free(c->ents);
 	c->ents = NULL;
 	c->have_term = 0;
@@ -279,6 +335,32 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 		PROBLEM(c, "term '%s': block %u holds %u docs up to %u, "
 			"directory says %u up to %u", name, first, n,
 			docids[n - 1], e->n, e->last);
+	if (c->has_top && !c->top_bad) {
+		if (ix_pos_lens(c->t, docids, n, lens) != 0) {
+			PROBLEM(c, "term '%s': block %u holds a document "
+				"with no length", name, first);
+			c->top_bad = 1;
+		}
+		if (!c->top_bad && c->np + n > c->capp) {
+			size_t nc = (c->np + n) * 2;
+			post_top *np = realloc(c->post, nc * sizeof(*np));
+
+			if (!np)
+				c->top_bad = 1;
+			else {
+				c->post = np;
+				c->capp = nc;
+			}
+		}
+		for (unsigned i = 0; !c->top_bad && i < n; i++) {
+			post_top *q = &c->post[c->np++];
+
+			q->docid = docids[i];
+			q->tf = tfs[i];
+			q->len = lens[i];
+			q->ttf = 0;
+		}
+	}
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t d = docids[i];
 		uint16_t len;
@@ -375,6 +457,28 @@ static int check_post(chk *c)
 				c->have_term = 0;
 				c->ents = NULL;
 				continue;
+			}
+			post_topacc_reset(&c->acc);
+			c->np = 0;
+			c->has_top = il.top != NULL;
+			c->top_bad = 0;
+			if (c->has_top && il.ntop > c->captop) {
+				post_top *nt = realloc(c->top, il.ntop *
+						       sizeof(*nt));
+				if (!nt)
+					return LEDE_ENOMEM;
+				c->top = nt;
+				c->captop = il.ntop;
+			}
+			c->ntop = il.ntop;
+			if (c->has_top &&
+			    post_top_decode(il.top, il.top_len, il.ntop,
+					    c->top)) {
+				char name[96];
+				term_name(c, name, sizeof(name));
+				PROBLEM(c, "term '%s': top list does not "
+					"decode", name);
+				c->top_bad = 1;
 			}
 			if (il.blk) {
 				/* A title term's inline positions are empty;
@@ -574,6 +678,7 @@ int mt_check(ix *x, FILE *out, uint64_t *problems)
 
 	memset(&c, 0, sizeof(c));
 	c.out = out;
+	post_topacc_init(&c.acc);
 	rc = ix_begin(x, 0, &c.t);
 	if (!rc)
 		rc = check_sums(&c);
@@ -624,6 +729,11 @@ out:
 	}
 	free(c.lens);
 	free(c.ents);
+	free(c.top);
+	free(c.post);
+	free(c.ids);
+	free(c.ttfs);
+	post_topacc_release(&c.acc);
 	ix_abort(c.t);
 	*problems = c.problems;
 	return rc;
@@ -635,6 +745,32 @@ typedef struct tkey {
 	uint8_t k[IX_TERMKEY_MAX];
 	uint8_t len;
 } tkey;
+
+/* A term record with the top list of its nd live postings, their title
+ * tfs from the title field's term (none for a title term). */
+static int encode_with_top(ix_txn *t, const uint8_t *tk, size_t tkl,
+			   uint32_t nd, const post_dirent *ents, size_t nb,
+			   const uint32_t *docids, const uint32_t *tfs,
+			   const uint32_t *lens, buf *rec)
+{
+	post_topacc a;
+	uint32_t *ttf = calloc(nd ? nd : 1, sizeof(*ttf));
+	int rc = 0;
+
+	if (!ttf)
+		return LEDE_ENOMEM;
+	if (tk[0] != IX_TITLE_MARK)
+		rc = ix_title_tfs(t, (const char *)tk, tkl, docids, nd, ttf);
+	post_topacc_init(&a);
+	for (uint32_t i = 0; !rc && i < nd; i++)
+		rc = post_topacc_add(&a, docids[i], tfs[i], ttf[i], lens[i]);
+	free(ttf);
+	post_topacc_finish(&a);
+	if (!rc)
+		rc = post_term_encode(nd, ents, nb, a.v, a.n, rec);
+	post_topacc_release(&a);
+	return rc;
+}
 
 static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 			const uint16_t *lens, uint32_t next,
@@ -811,8 +947,9 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 						     blk.len, pblk.data,
 						     pblk.len, &rec);
 		else
-			rc = post_term_encode((uint32_t)nd, nents_arr, nb,
-					      &rec);
+			rc = encode_with_top(t, tk, tkl, (uint32_t)nd,
+					     nents_arr, nb, docids, tfs, plen,
+					     &rec);
 		if (!rc)
 			rc = ix_put(t, IX_POST, key, tkl + 1, rec.data,
 				    rec.len, 0);

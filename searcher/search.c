@@ -47,6 +47,7 @@ typedef struct sctx {
 	uint32_t next_docid;
 	double dl;
 	uint64_t postings, blocks, candidates;
+	int top_list;        /* a lone word answered from its top list */
 	/* explain */
 	srch_part *parts;
 	size_t nparts, cap_parts;
@@ -2337,14 +2338,77 @@ out:
  * documents the first pass scored. Later documents may then come with
  * smaller docids, so a score equal to the threshold is kept (ties go to
  * the smaller docid). */
+/* A lone word through its top list (post.h, "Term record"): the k best
+ * documents for the word are among the list's, which holds each one's
+ * tf and headline tf, so only the list is read. Needs k1 > 0 and b > 0
+ * and, when the list has headline tfs, a title weight > 0 (a dominated
+ * posting then scores strictly lower or ties with a higher docid); no
+ * date filter, relevance order, and k no more than POST_TOP_K less the
+ * term's tombstoned postings. *done 0: not applicable, nothing done. */
+static int one_word_top(sctx *s, plan *p, heap *hp, node *k, int *done)
+{
+	tcur *c = k->c, *tb = k->tb;
+	post_top *top = NULL;
+	uint64_t total = 0;
+	size_t ntop = c->il.ntop;
+	int rc, live;
+	double v;
+
+	*done = 0;
+	if (!c->il.top || hp->by_date || p->from || p->to ||
+	    !(s->o->k1 > 0) || !(s->o->b > 0) || (tb && !(k->tbw > 0)))
+		return 0;
+	for (size_t i = 0; i < c->nents; i++)
+		total += c->ents[i].n;
+	if (total < c->df || hp->m + (total - c->df) > POST_TOP_K)
+		return 0;
+	top = malloc(ntop * sizeof(*top));
+	if (!top)
+		return LEDE_ENOMEM;
+	rc = post_top_decode(c->il.top, c->il.top_len, ntop, top);
+	/* no headline part (title weight 0): headline tfs must not count */
+	for (size_t i = 0; !rc && !tb && i < ntop; i++)
+		if (top[i].ttf)
+			goto out;
+	if (rc)
+		goto out;
+	*done = 1;
+	s->top_list = 1;
+	for (size_t i = 0; i < ntop; i++) {
+		uint32_t d = top[i].docid;
+		double tf = top[i].tf;
+
+		rc = doc_norm(s, d, &live);
+		if (rc)
+			break;
+		if (!live)
+			continue;
+		s->candidates++;
+		/* tc_score's and node_score's arithmetic, to the bit */
+		v = c->w * tf / (tf + s->K);
+		if (top[i].ttf) {
+			double t2 = top[i].ttf;
+
+			v += k->tbw * (tb->w * t2 / (t2 + s->o->k1));
+		}
+		heap_push(hp, (srch_hit){ d, v, 0 });
+	}
+out:
+	free(top);
+	return rc;
+}
+
 static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 {
 	tcur *c = k->c, *tb = k->tb;
 	uint32_t d = 1, last;
-	int rc, live, ok;
+	int rc, live, ok, done;
 	int32_t date;
 	double sc, th, ub, floor;
 
+	rc = one_word_top(s, p, hp, k, &done);
+	if (rc || done)
+		return rc;
 	rc = seed_floor(s, p, &k, 1, hp->m, &floor);
 	if (rc)
 		return rc;
@@ -2542,9 +2606,16 @@ next_must:
 		}
 	}
 
-	if (r->nkids == 1 && m == 1 && sh[0]->kind == N_TERM && sh[0]->tb &&
-	    !s->o->exhaustive)
-		return run_one_word(s, p, hp, sh[0]);
+	if (r->nkids == 1 && m == 1 && sh[0]->kind == N_TERM &&
+	    !s->o->exhaustive) {
+		int done;
+
+		if (sh[0]->tb)
+			return run_one_word(s, p, hp, sh[0]);
+		rc = one_word_top(s, p, hp, sh[0], &done);
+		if (rc || done)
+			return rc;
+	}
 	if (window_ok(s, p, sh, m))
 		return run_window(s, p, hp, sh, m);
 	return run_maxscore(s, p, hp, sh, m);
@@ -3021,6 +3092,7 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	r->postings_total = tree_postings(p.root);
 	r->blocks = s->blocks;
 	r->candidates = s->candidates;
+	r->top_list = s->top_list;
 	qsort_r(hp.h, hp.n, sizeof(*hp.h), cmp_hit, &hp);
 	if (hp.n > o->offset) {
 		memmove(hp.h, hp.h + o->offset,

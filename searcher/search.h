@@ -94,6 +94,7 @@ typedef struct srch_result {
 	uint64_t postings_total; /* postings of the lists it could read */
 	uint64_t blocks;    /* blocks decoded */
 	uint64_t candidates;/* documents scored */
+	int top_list;       /* a lone word, answered from its top list */
 	int sort;           /* what was applied */
 	int32_t from, to;
 	char parsed[512];   /* q_dump of the query */

@@ -15,6 +15,9 @@
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
+/* A one-entry top list for records whose top list is not the point. */
+static const post_top top1[1] = { { 1, 1, 0, 0 } };
+
 static uint64_t rnd64(void)
 {
 	/* xorshift64*: deterministic, so a failure reproduces. */
@@ -1174,7 +1177,7 @@ static int dir_valid(uint32_t df, const post_dirent *ents, size_t n)
 	int rc;
 
 	buf_init(&b);
-	rc = post_term_encode(df, ents, n, &b);
+	rc = post_term_encode(df, ents, n, top1, 1, &b);
 	buf_release(&b);
 	return rc == 0;
 }
@@ -1198,7 +1201,7 @@ static void test_term(void)
 
 		make_dir(ents, cnt);
 		buf_clear(&b);
-		CHECK_INT(post_term_encode(4242 + (uint32_t)cnt, ents, cnt, &b),
+		CHECK_INT(post_term_encode(4242 + (uint32_t)cnt, ents, cnt, top1, 1, &b),
 			  0);
 		CHECK_INT(term_decode_rc(b.data, b.len, &df, &got, &n), 0);
 		CHECK_INT(df, 4242 + cnt);
@@ -1212,7 +1215,7 @@ static void test_term(void)
 	}
 	/* The empty record is two bytes. */
 	buf_clear(&b);
-	CHECK_INT(post_term_encode(0, ents, 0, &b), 0);
+	CHECK_INT(post_term_encode(0, ents, 0, top1, 1, &b), 0);
 	CHECK_INT(b.len, 2);
 	CHECK_INT(post_term_df(b.data, 0, &df), LEDE_ECORRUPT);
 
@@ -1220,34 +1223,35 @@ static void test_term(void)
 	make_dir(bad, 2);
 	buf_clear(&b);
 	bad[1].first = bad[0].last;      /* overlap */
-	CHECK_INT(post_term_encode(1, bad, 2, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 2, top1, 1, &b), LEDE_EINVAL);
 	make_dir(bad, 2);
 	bad[0].first = 0;                /* docids start at 1 */
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	make_dir(bad, 2);
 	bad[0].last = bad[0].first + bad[0].n - 2;  /* n does not fit */
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	make_dir(bad, 2);
 	bad[0].npairs = 0;
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	bad[0].npairs = POST_MAX_PAIRS + 1;
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	make_dir(bad, 2);
 	bad[0].n = 0;
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	bad[0].n = POST_BLOCK_MAX + 1;
 	bad[0].last = bad[0].first + 1000;
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	make_dir(bad, 2);
 	bad[0].pairs[0].tf = 0;
-	CHECK_INT(post_term_encode(1, bad, 1, &b), LEDE_EINVAL);
+	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
 	CHECK_INT(b.len, 0);
 
 	/* Decode rejects, by hand. */
 	{
 		/* df 1, nblocks 1 (<< 1, not inline): first 5,
-		 * last-first 3, n-1 3, 1 pair */
-		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9 };
+		 * last-first 3, n-1 3, 1 pair; a top list of 1: doc 5,
+		 * tf 1, title tf 0 */
+		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9, 1, 5, 0, 0 };
 		uint8_t raw[96];
 
 		CHECK_INT(term_decode_rc(ok, sizeof(ok), &df, &got, &n), 0);
@@ -1295,7 +1299,7 @@ static void test_term(void)
 		/* Two entries, the second starting at the first's last. */
 		{
 			uint8_t two[] = { 2, 4, 5, 3, 0, 1, 2, 9,
-					  0, 0, 0, 1, 2, 9 };
+					  0, 0, 0, 1, 2, 9, 1, 5, 0, 0 };
 
 			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
 						 &n), LEDE_ECORRUPT);
@@ -1308,7 +1312,8 @@ static void test_term(void)
 		/* last overflowing uint32 */
 		{
 			uint8_t ov[] = { 1, 2, 0xff, 0xff, 0xff, 0xff, 0x0f,
-					 1, 0, 1, 2, 9 };
+					 1, 0, 1, 2, 9,
+					 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0 };
 
 			CHECK_INT(term_decode_rc(ov, sizeof(ov), &df, &got,
 						 &n), LEDE_ECORRUPT);
@@ -1377,7 +1382,7 @@ static void test_term(void)
 	 * directory that keeps every invariant; never a crash (ASan). */
 	make_dir(ents, 40);
 	buf_clear(&b);
-	CHECK_INT(post_term_encode(77, ents, 40, &b), 0);
+	CHECK_INT(post_term_encode(77, ents, 40, top1, 1, &b), 0);
 	for (i = 0; i < 10000; i++) {
 		unsigned k, kinds = rnd_range(1, 4);
 
@@ -1761,6 +1766,125 @@ static void test_positions_bic(void)
 	buf_release(&b0);
 }
 
+/* Q dominates P (post.h, "Term record"). */
+static int top_dominates(const post_top *q, const post_top *p)
+{
+	return q->tf >= p->tf && q->ttf >= p->ttf && q->len <= p->len &&
+	       (q->tf > p->tf || q->ttf > p->ttf || q->len < p->len ||
+		q->docid < p->docid);
+}
+
+/* The top list against its definition (brute force), the accumulator
+ * against the plain reduction, and what it is for: the k best by the
+ * main-field part plus a headline part, for random k1 > 0, b > 0,
+ * avgdl and title weight > 0, are in it. */
+static void test_top(void)
+{
+	enum { NMAX = 3000 };
+	static post_top v[NMAX], w[NMAX];
+	int fails = 0, miss = 0, rounds = 0;
+	size_t sizes = 0;
+
+	for (int rep = 0; rep < 60; rep++) {
+		size_t n = rnd_range(1, rep % 4 ? 400 : NMAX), m, want = 0;
+		uint32_t tfmax = rep % 3 ? 6 : 400, lmax = rep % 5 ? 50 : 3000;
+		post_topacc a;
+
+		for (size_t i = 0; i < n; i++) {
+			v[i].docid = (uint32_t)(i * 3 + 1 + rnd_range(0, 2));
+			v[i].tf = rnd_range(1, tfmax);
+			v[i].len = rnd_range(v[i].tf, v[i].tf + lmax);
+			v[i].ttf = rnd_range(0, 9) < 7 ? 0 :
+				   rnd_range(1, rep % 2 ? 2 : 6);
+		}
+		memcpy(w, v, n * sizeof(*v));
+		/* brute force: fewer than POST_TOP_K dominators */
+		for (size_t i = 0; i < n; i++) {
+			size_t dom = 0;
+
+			for (size_t j = 0; j < n; j++)
+				if (j != i && top_dominates(&v[j], &v[i]))
+					dom++;
+			if (dom < POST_TOP_K)
+				want++;
+		}
+		m = post_top_reduce(w, n);
+		sizes += m;
+		if (m != want)
+			fails++;
+		for (size_t i = 0; i < m; i++) {
+			size_t dom = 0;
+
+			if (i && w[i].docid <= w[i - 1].docid)
+				fails++;
+			for (size_t j = 0; j < n; j++)
+				if (top_dominates(&v[j], &w[i]))
+					dom++;
+			if (dom >= POST_TOP_K)
+				fails++;
+		}
+		/* the accumulator, fed in a shuffled order */
+		post_topacc_init(&a);
+		for (size_t i = 0; i < n; i++) {
+			size_t j = i + rnd_range(0, (uint32_t)(n - 1 - i));
+			post_top x = v[j];
+
+			v[j] = v[i];
+			v[i] = x;
+			if (post_topacc_add(&a, x.docid, x.tf, x.ttf, x.len))
+				fails++;
+		}
+		post_topacc_finish(&a);
+		if (a.n != m)
+			fails++;
+		for (size_t i = 0; i < a.n && a.n == m; i++)
+			if (a.v[i].docid != w[i].docid || a.v[i].tf != w[i].tf ||
+			    a.v[i].ttf != w[i].ttf)
+				fails++;
+		post_topacc_release(&a);
+		/* the k best by tf / (tf + k1 (1 - b + b len / avgdl)),
+		 * then by docid, are in the list */
+		for (int r = 0; r < 20; r++) {
+			double k1 = 0.05 + rnd_range(0, 300) / 100.0;
+			double b = 0.01 + rnd_range(0, 99) / 100.0;
+			double avg = 1 + rnd_range(0, 500);
+			double tw = 0.01 + rnd_range(0, 300) / 100.0;
+			size_t k = rnd_range(1, POST_TOP_K);
+
+			rounds++;
+			for (size_t i = 0; i < n; i++) {
+				double si = v[i].tf / (v[i].tf + k1 *
+					    (1 - b + b * v[i].len / avg)) +
+					    tw * v[i].ttf / (v[i].ttf + k1);
+				size_t better = 0, in = 0;
+
+				for (size_t j = 0; j < n; j++) {
+					double sj = v[j].tf / (v[j].tf + k1 *
+						    (1 - b + b * v[j].len /
+						     avg)) + tw * v[j].ttf /
+						    (v[j].ttf + k1);
+					if (sj > si || (sj == si &&
+							v[j].docid <
+							v[i].docid))
+						better++;
+				}
+				if (better >= k)
+					continue;
+				for (size_t j = 0; j < m; j++)
+					if (w[j].docid == v[i].docid)
+						in = 1;
+				if (!in)
+					miss++;
+			}
+		}
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(miss, 0);
+	CHECK(rounds == 1200);
+	/* far fewer than the postings (about 6,000 of 60,000 here) */
+	CHECK(sizes > 0 && sizes < 20000);
+}
+
 int main(void)
 {
 	test_bits();
@@ -1772,6 +1896,7 @@ int main(void)
 	test_positions_rice_layout();
 	test_positions_random();
 	test_positions_bic();
+	test_top();
 	test_pairs();
 	test_term();
 	test_block_fuzz();

@@ -18,6 +18,7 @@
 #include "../common/ana.h"
 #include "../common/ix.h"
 #include "../indexer/bld.h"
+#include "../indexer/maint.h"
 #include "../searcher/search.h"
 
 #define MIB ((size_t)1 << 20)
@@ -539,6 +540,261 @@ static void test_caps(void)
 	srch_result_release(&r);
 }
 
+/* Pruned against exhaustive for every word alone, on index y. */
+static int one_words(ix *y, int *used, int *runs)
+{
+	static const double tws[] = { 0, 0.5, 2 };
+	static const double k1s[] = { 1.2, 2.0, 0.5 };
+	static const double bs[] = { 0.75, 0.3, 1.0 };
+	static const size_t ks[] = { 1, 10, 16, 5 };
+	int bad = 0;
+
+	for (int v = 0; v < NVOC; v++) {
+		char w[8];
+		srch_opts o;
+		srch_result r1, r2;
+		ix_txn *t = NULL;
+		int rc;
+
+		word(w, (uint32_t)v);
+		srch_opts_init(&o);
+		o.k = ks[v % 4];
+		o.title_w = tws[v % 3];
+		o.k1 = k1s[(v / 3) % 3];
+		o.b = bs[(v / 9) % 3];
+		rc = ix_begin(y, 0, &t);
+		if (!rc)
+			rc = srch_run(t, A, w, strlen(w), &o, &r1);
+		if (!rc) {
+			o.exhaustive = 1;
+			rc = srch_run(t, A, w, strlen(w), &o, &r2);
+			if (rc)
+				srch_result_release(&r1);
+		}
+		ix_abort(t);
+		if (rc) {
+			bad++;
+			continue;
+		}
+		(*runs)++;
+		*used += r1.top_list;
+		if (!same_hits(&r1, &r2)) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "one word differs: %s (k %zu)\n",
+					w, o.k);
+		}
+		srch_result_release(&r1);
+		srch_result_release(&r2);
+	}
+	return bad;
+}
+
+/* One query on y, pruned and exhaustive: 1 when the hits agree; *top
+ * whether the pruned run used the top list. */
+static int agree(ix *y, const char *q, size_t k, int *top)
+{
+	srch_opts o;
+	srch_result r1, r2;
+	ix_txn *t = NULL;
+	int rc, same = 0;
+
+	srch_opts_init(&o);
+	o.k = k;
+	rc = ix_begin(y, 0, &t);
+	if (!rc)
+		rc = srch_run(t, A, q, strlen(q), &o, &r1);
+	if (!rc) {
+		o.exhaustive = 1;
+		rc = srch_run(t, A, q, strlen(q), &o, &r2);
+		if (!rc) {
+			same = same_hits(&r1, &r2) && r1.n == k;
+			*top = r1.top_list;
+			srch_result_release(&r2);
+		}
+		srch_result_release(&r1);
+	}
+	ix_abort(t);
+	return same;
+}
+
+/* 200 documents of one length where "chainword" appears 200, 199, ...
+ * 1 times (two blocks): each dominates the next, so the top list is the
+ * 16 of highest tf. With the 10 best deleted, k = 10 must not use the list (it holds
+ * 6 live documents), k = 6 may. */
+static int chain_check(ix *y)
+{
+	bld_opts bo = { 8 * MIB, 0 };
+	bld *b = NULL;
+	char id[16], body[200 * 10 + 8];
+	int rc, top = 0;
+
+	rc = bld_new(y, &bo, &b);
+	for (int i = 0; i < 200 && !rc; i++) {
+		rd_doc rd;
+		size_t at = 0;
+
+		for (int j = 0; j < 200; j++)
+			at += (size_t)snprintf(body + at, sizeof(body) - at,
+					       "%s ", j < 200 - i ? "chainword" :
+					       "filler");
+		snprintf(id, sizeof(id), "c%d", i);
+		memset(&rd, 0, sizeof(rd));
+		rd.id = id;
+		rd.title = "note";
+		rd.url = "";
+		rd.tags = "";
+		rd.body = body;
+		rd.body_len = strlen(body);
+		rd.source = "test";
+		rc = bld_add(b, &rd);
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	bld_free(b);
+	if (rc)
+		return rc;
+	CHECK(agree(y, "chainword", 10, &top) && top);
+	rc = bld_new(y, &bo, &b);
+	for (int i = 0; i < 10 && !rc; i++) {
+		snprintf(id, sizeof(id), "c%d", i);
+		rc = bld_remove(b, id, strlen(id));
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	bld_free(b);
+	if (rc)
+		return rc;
+	CHECK(agree(y, "chainword", 10, &top) && !top);
+	CHECK(agree(y, "chainword", 6, &top) && top);
+	return 0;
+}
+
+/* A lone word answered from its top list gives the exhaustive hits and
+ * scores, with no document deleted, a few (within the list's margin
+ * for most words) and many (the list then set aside); and after a
+ * compact, which makes the lists again. */
+static void test_one_word_top(void)
+{
+	char dir[64], title[64], body[MAXW * 5 + 8], id[16], p[128];
+	bld_opts bo = { 8 * MIB, 1 };
+	ix *y = NULL;
+	bld *b = NULL;
+	int rc, bad, used, runs;
+	mt_compact_counts cc;
+
+	snprintf(dir, sizeof(dir), "/tmp/lede-test-top.XXXXXX");
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	rc = ix_open(dir, IX_CREATE, NULL, &y);
+	for (int part = 0; part < 3 && !rc; part++) {
+		int lo = part * NDOC / 3, hi = (part + 1) * NDOC / 3;
+
+		bo.bulk = part == 0;
+		rc = bld_new(y, &bo, &b);
+		for (int i = lo; i < hi && !rc; i++) {
+			rd_doc rd;
+
+			render(&docs[i], title, body);
+			snprintf(id, sizeof(id), "d%d", i);
+			memset(&rd, 0, sizeof(rd));
+			rd.id = id;
+			rd.title = title;
+			rd.date = docs[i].date;
+			rd.url = "";
+			rd.tags = "";
+			rd.body = body;
+			rd.body_len = strlen(body);
+			rd.source = "test";
+			rc = bld_add(b, &rd);
+		}
+		if (!rc)
+			rc = bld_commit(b);
+		bld_free(b);
+		b = NULL;
+	}
+	CHECK_INT(rc, 0);
+	used = runs = 0;
+	bad = rc ? 1 : one_words(y, &used, &runs);
+	CHECK_INT(bad, 0);
+	CHECK_INT(runs, NVOC);
+	CHECK(used > 100);
+	if (!rc)
+		rc = chain_check(y);
+	CHECK_INT(rc, 0);
+	/* three deleted: within the margin of k <= 13 */
+	for (int round = 0; round < 2 && !rc; round++) {
+		int from = round ? 100 : 1, n = round ? 60 : 3;
+
+		rc = bld_new(y, &bo, &b);
+		for (int i = from; i < from + n && !rc; i++) {
+			snprintf(id, sizeof(id), "d%d", i);
+			rc = bld_remove(b, id, strlen(id));
+		}
+		if (!rc)
+			rc = bld_commit(b);
+		bld_free(b);
+		b = NULL;
+		CHECK_INT(rc, 0);
+		used = runs = 0;
+		bad = rc ? 1 : one_words(y, &used, &runs);
+		CHECK_INT(bad, 0);
+		CHECK_INT(runs, NVOC);
+		if (round == 0)
+			CHECK(used > 50);
+	}
+	/* the ten best of a few words deleted: their top lists lose
+	 * them, and the words fall back (a list that ignored the deleted
+	 * postings would miss the next ten) */
+	for (int v = 3; v < 40 && !rc; v += 3) {
+		char w[8];
+		srch_opts o;
+		srch_result r;
+		ix_txn *t = NULL;
+
+		word(w, (uint32_t)v);
+		srch_opts_init(&o);
+		o.k = 10;
+		rc = ix_begin(y, 0, &t);
+		if (!rc)
+			rc = srch_run(t, A, w, strlen(w), &o, &r);
+		ix_abort(t);
+		if (rc)
+			break;
+		rc = bld_new(y, &bo, &b);
+		for (size_t i = 0; i < r.n && !rc; i++) {
+			snprintf(id, sizeof(id), "d%u", r.hits[i].docid - 1);
+			rc = bld_remove(b, id, strlen(id));
+		}
+		if (!rc)
+			rc = bld_commit(b);
+		bld_free(b);
+		b = NULL;
+		srch_result_release(&r);
+	}
+	CHECK_INT(rc, 0);
+	used = runs = 0;
+	bad = rc ? 1 : one_words(y, &used, &runs);
+	CHECK_INT(bad, 0);
+	if (!rc)
+		rc = mt_compact(y, &cc);
+	CHECK_INT(rc, 0);
+	used = runs = 0;
+	bad = rc ? 1 : one_words(y, &used, &runs);
+	CHECK_INT(bad, 0);
+	CHECK(used > 100);
+	ix_close(y);
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/writer.lock", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	char p[128];
@@ -552,6 +808,7 @@ int main(void)
 	test_sort_date();
 	test_rm3();
 	test_caps();
+	test_one_word_top();
 out:
 	ana_free(A);
 	ix_close(X);
