@@ -412,7 +412,7 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 {
 	size_t len0 = out->len, at = 0, size0 = 1, size1, size2;
 	uint64_t bf, bg = 0, lb = 0;
-	unsigned i, kf, kg = 0;
+	unsigned i, kf = 0, kg = 0;
 	int gaps = 0, bic = lens != NULL, sized = 0, rc;
 	uint32_t j;
 	bitwr w;
