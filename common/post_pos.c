@@ -361,7 +361,8 @@ static int rd_bic(post_pos_rd *rd, const uint32_t *tfs,
 		for (;;) {
 			while (t) {
 				uint32_t m = (t - 1) / 2;
-				uint32_t a = lo + m, r = hi - (t - 1 - m) - a + 1;
+				uint32_t a = lo + m;
+				uint32_t r = hi - (t - 1 - m) - a + 1;
 
 				x = 0;
 				if (r > 1)

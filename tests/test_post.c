@@ -725,7 +725,8 @@ static void test_positions(void)
 		    memcmp(out, pos, total * sizeof(*pos)))
 			fails++;
 		/* A truncation anywhere is corrupt; too small a cap TOOBIG. */
-		if (post_pos_decode(p + 1, b.len - 1, tfs, NULL, n, out, total) !=
+		if (post_pos_decode(p + 1, b.len - 1, tfs, NULL, n, out,
+				    total) !=
 		    LEDE_ECORRUPT)
 			fails++;
 		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total - 1) !=
@@ -1201,8 +1202,8 @@ static void test_term(void)
 
 		make_dir(ents, cnt);
 		buf_clear(&b);
-		CHECK_INT(post_term_encode(4242 + (uint32_t)cnt, ents, cnt, top1, 1, &b),
-			  0);
+		CHECK_INT(post_term_encode(4242 + (uint32_t)cnt, ents, cnt,
+					   top1, 1, &b), 0);
 		CHECK_INT(term_decode_rc(b.data, b.len, &df, &got, &n), 0);
 		CHECK_INT(df, 4242 + cnt);
 		CHECK_INT(n, cnt);
@@ -1313,7 +1314,8 @@ static void test_term(void)
 		{
 			uint8_t ov[] = { 1, 2, 0xff, 0xff, 0xff, 0xff, 0x0f,
 					 1, 0, 1, 2, 9,
-					 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0 };
+					 1, 0xff, 0xff, 0xff, 0xff, 0x0f,
+					 0, 0 };
 
 			CHECK_INT(term_decode_rc(ov, sizeof(ov), &df, &got,
 						 &n), LEDE_ECORRUPT);
@@ -1356,7 +1358,8 @@ static void test_term(void)
 		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
 		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
 		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
-		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op, 4), 0);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op,
+					  4), 0);
 		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
 		/* Every truncation is rejected. */
 		for (i = 0; i < rec.len; i++) {
@@ -1450,7 +1453,8 @@ static void test_term(void)
 		CHECK(il.blk && il.blen == blk.len && il.plen == pb.len);
 		CHECK_INT(post_block_decode(il.blk, il.blen, 7, od, ot, &on), 0);
 		CHECK(on == 3 && od[2] == 30 && ot[1] == 2);
-		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op, 4), 0);
+		CHECK_INT(post_pos_decode(il.pos, il.plen, ot, NULL, on, op,
+					  4), 0);
 		CHECK(op[0] == 3 && op[1] == 0 && op[2] == 5 && op[3] == 11);
 		/* Every truncation is rejected. */
 		for (i = 0; i < rec.len; i++) {
@@ -1838,8 +1842,8 @@ static void test_top(void)
 		if (a.n != m)
 			fails++;
 		for (size_t i = 0; i < a.n && a.n == m; i++)
-			if (a.v[i].docid != w[i].docid || a.v[i].tf != w[i].tf ||
-			    a.v[i].ttf != w[i].ttf)
+			if (a.v[i].docid != w[i].docid ||
+			    a.v[i].tf != w[i].tf || a.v[i].ttf != w[i].ttf)
 				fails++;
 		post_topacc_release(&a);
 		/* the k best by tf / (tf + k1 (1 - b + b len / avgdl)),

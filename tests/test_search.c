@@ -581,8 +581,8 @@ static int one_words(ix *y, int *used, int *runs)
 		if (!same_hits(&r1, &r2)) {
 			bad++;
 			if (bad < 4)
-				fprintf(stderr, "one word differs: %s (k %zu)\n",
-					w, o.k);
+				fprintf(stderr, "one word differs: %s "
+					"(k %zu)\n", w, o.k);
 		}
 		srch_result_release(&r1);
 		srch_result_release(&r2);
@@ -620,8 +620,8 @@ static int agree(ix *y, const char *q, size_t k, int *top)
 
 /* 200 documents of one length where "chainword" appears 200, 199, ...
  * 1 times (two blocks): each dominates the next, so the top list is the
- * 16 of highest tf. With the 10 best deleted, k = 10 must not use the list (it holds
- * 6 live documents), k = 6 may. */
+ * 16 of highest tf. With the 10 best deleted, k = 10 must not use the
+ * list (it holds 6 live documents), k = 6 may. */
 static int chain_check(ix *y)
 {
 	bld_opts bo = { 8 * MIB, 0 };
@@ -636,8 +636,8 @@ static int chain_check(ix *y)
 
 		for (int j = 0; j < 200; j++)
 			at += (size_t)snprintf(body + at, sizeof(body) - at,
-					       "%s ", j < 200 - i ? "chainword" :
-					       "filler");
+					       "%s ", j < 200 - i ?
+					       "chainword" : "filler");
 		snprintf(id, sizeof(id), "c%d", i);
 		memset(&rd, 0, sizeof(rd));
 		rd.id = id;
