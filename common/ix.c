@@ -922,8 +922,12 @@ int ix_pos_lens(ix_txn *t, const uint32_t *docids, unsigned n,
 
 			u32be_put(k, d);
 			rc = ix_get(t, IX_DEAD, k, 4, &v, &vl);
-			if (rc == LEDE_ENOTFOUND || (!rc && vl != 2))
+			if (rc == LEDE_ENOTFOUND || (!rc && vl != 2)) {
+				snprintf(damage, sizeof(damage), "document %u "
+					 "has no length (positions need it)",
+					 d);
 				return LEDE_ECORRUPT;
+			}
 			if (rc)
 				return rc;
 			lens[i] = (uint32_t)(v[0] | v[1] << 8);
