@@ -86,6 +86,19 @@ static void fuzz_term(const uint8_t *p, size_t n)
 				abort();
 			fuzz_block(inl.blk, inl.blen, 0);
 		}
+		if (inl.top) {
+			post_top *top;
+
+			if (inl.top < p || inl.top + inl.top_len > p + n ||
+			    inl.ntop == 0 || inl.ntop > n)
+				abort();
+			top = malloc(inl.ntop * sizeof(*top));
+			if (!top)
+				abort();
+			ignore(post_top_decode(inl.top, inl.top_len,
+					       inl.ntop, top));
+			free(top);
+		}
 	}
 	free(ents);
 	ents = NULL;
