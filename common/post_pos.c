@@ -408,11 +408,22 @@ static int bic_wins(size_t bic, size_t other)
 	return bic * 100 < other * (100 - POS_BIC_EDGE);
 }
 
+/* Codec 1's exact size, and its parameters. */
+static size_t rice_size(const uint32_t *pos, const uint32_t *tfs,
+			unsigned n, int gaps, unsigned *kf, unsigned *kg)
+{
+	uint64_t bf, bg = 0;
+
+	*kf = rice_pick(pos, tfs, n, 0, &bf);
+	*kg = gaps ? rice_pick(pos, tfs, n, 1, &bg) : 0;
+	return 2 + (size_t)gaps + (size_t)((bf + bg + 7) / 8);
+}
+
 int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 		    const uint32_t *lens, unsigned n, buf *out)
 {
 	size_t len0 = out->len, at = 0, size0 = 1, size1, size2;
-	uint64_t bf, bg = 0, lb = 0;
+	uint64_t lb = 0;
 	unsigned i, kf = 0, kg = 0;
 	int gaps = 0, bic = lens != NULL, sized = 0, rc;
 	uint32_t j;
@@ -438,6 +449,8 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 			bic = 0;
 		at += tfs[i];
 	}
+	/* Codec 1's size is at least this: sized only when it matters. */
+	size1 = 2 + (size_t)gaps + (size_t)((lb + 7) / 8);
 	if (bic) {
 		/* Codec 2 nearly always wins: write it, then see whether
 		 * codec 0 or 1 would be smaller. A range of 0..65535 codes
@@ -454,35 +467,19 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 		if (w.nb)
 			*w.o++ = (uint8_t)w.acc;
 		size2 = (size_t)(w.o - (out->data + len0));
-		if (bic_wins(size2, size0) &&
-		    bic_wins(size2, 2 + (size_t)gaps +
-			     (size_t)((lb + 7) / 8))) {
+		if (bic_wins(size2, size0) && !bic_wins(size2, size1)) {
+			size1 = rice_size(pos, tfs, n, gaps, &kf, &kg);
+			sized = 1;
+		}
+		if (bic_wins(size2, size0) && bic_wins(size2, size1)) {
 			out->len = len0 + size2;
 			return 0;
-		}
-		if (bic_wins(size2, size0)) {
-			kf = rice_pick(pos, tfs, n, 0, &bf);
-			if (gaps)
-				kg = rice_pick(pos, tfs, n, 1, &bg);
-			sized = 1;
-			if (bic_wins(size2, 2 + (size_t)gaps +
-				     (size_t)((bf + bg + 7) / 8))) {
-				out->len = len0 + size2;
-				return 0;
-			}
 		}
 	}
 	/* Codec 0 wins ties, so when it is no larger than codec 1 could
 	 * ever be (most small blocks), codec 1 is not sized. */
-	size1 = 2 + (size_t)gaps + (size_t)((lb + 7) / 8);
-	if (size0 > size1 && !sized) {
-		kf = rice_pick(pos, tfs, n, 0, &bf);
-		if (gaps)
-			kg = rice_pick(pos, tfs, n, 1, &bg);
-		sized = 1;
-	}
-	if (sized)
-		size1 = 2 + (size_t)gaps + (size_t)((bf + bg + 7) / 8);
+	if (size0 > size1 && !sized)
+		size1 = rice_size(pos, tfs, n, gaps, &kf, &kg);
 	if (size0 <= size1) {
 		rc = buf_reserve(out, size0);
 		if (rc)
