@@ -216,10 +216,8 @@ typedef struct chk {
 	size_t ntop, captop;
 	int has_top, top_bad;
 	post_topacc acc;
-	post_top *post;            /* the term's postings, for the top list */
+	uint32_t *ids, *tfs, *plens; /* the term's postings, for the list */
 	size_t np, capp;
-	uint32_t *ids, *ttfs;
-	size_t capids;
 } chk;
 
 #define PROBLEM(c, ...) do { (c)->problems++; \
@@ -231,6 +229,29 @@ static void term_name(const chk *c, char *out, size_t n)
 
 	snprintf(out, n, "%s%.*s", off ? "title:" : "",
 		 (int)(c->tkl - off), c->tk + off);
+}
+
+/* The top list of a term's n postings into a (reset first), each
+ * posting's title tf taken from the title field's term (none for a
+ * title term's own list): compact writes it, check compares it. */
+static int top_of(ix_txn *t, const uint8_t *tk, size_t tkl,
+		  const uint32_t *docids, const uint32_t *tfs,
+		  const uint32_t *lens, size_t n, post_topacc *a)
+{
+	uint32_t *ttf = calloc(n ? n : 1, sizeof(*ttf));
+	int rc = 0;
+
+	if (!ttf)
+		return LEDE_ENOMEM;
+	post_topacc_reset(a);
+	if (tk[0] != IX_TITLE_MARK)
+		rc = ix_title_tfs(t, (const char *)tk, tkl, docids, n, ttf);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = post_topacc_add(a, docids[i], tfs[i], ttf[i], lens[i]);
+	free(ttf);
+	if (!rc)
+		post_topacc_finish(a);
+	return rc;
 }
 
 static void finish_term(chk *c)
@@ -246,45 +267,15 @@ static void finish_term(chk *c)
 	if (c->live != c->df)
 		PROBLEM(c, "term '%s': df %u but %u live postings", name,
 			c->df, c->live);
-	if (c->has_top && !c->top_bad && c->np > c->capids) {
-		uint32_t *a = realloc(c->ids, c->np * sizeof(*a));
-		uint32_t *b = a ? realloc(c->ttfs, c->np * sizeof(*b)) : NULL;
+	/* The title tfs come from the title field's term, where the
+	 * writer took them from the headline's positions. */
+	if (c->has_top && !c->top_bad &&
+	    top_of(c->t, c->tk, c->tkl, c->ids, c->tfs, c->plens, c->np,
+		   &c->acc) != 0) {
+		PROBLEM(c, "term '%s': its title term does not read", name);
+	} else if (c->has_top && !c->top_bad) {
+		int same = c->acc.n == c->ntop;
 
-		if (a)
-			c->ids = a;
-		if (b) {
-			c->ttfs = b;
-			c->capids = c->np;
-		} else {
-			c->top_bad = 1;
-		}
-	}
-	if (c->has_top && !c->top_bad) {
-		int same;
-
-		/* title tfs from the title field's term: what the writer
-		 * took from the headline's positions */
-		for (size_t i = 0; i < c->np; i++)
-			c->ids[i] = c->post[i].docid;
-		if (c->tk[0] != IX_TITLE_MARK &&
-		    ix_title_tfs(c->t, (const char *)c->tk, c->tkl, c->ids,
-				 c->np, c->ttfs) != 0) {
-			PROBLEM(c, "term '%s': its title term does not read",
-				name);
-			c->np = 0;
-			free(c->ents);
-			c->ents = NULL;
-			c->have_term = 0;
-			return;
-		}
-		for (size_t i = 0; i < c->np; i++)
-			if (post_topacc_add(&c->acc, c->post[i].docid,
-					    c->post[i].tf,
-					    c->tk[0] != IX_TITLE_MARK ?
-					    c->ttfs[i] : 0, c->post[i].len))
-				c->top_bad = 1;
-		post_topacc_finish(&c->acc);
-		same = c->acc.n == c->ntop;
 		for (size_t i = 0; same && i < c->ntop; i++)
 			same = c->acc.v[i].docid == c->top[i].docid &&
 			       c->acc.v[i].tf == c->top[i].tf &&
@@ -298,6 +289,33 @@ static void finish_term(chk *c)
 	c->have_term = 0;
 }
 
+/* Append a block's n postings to the term's, for its top list;
+ * nonzero when out of memory. */
+static int chk_keep(chk *c, const uint32_t *docids, const uint32_t *tfs,
+		    const uint32_t *lens, unsigned n)
+{
+	if (c->np + n > c->capp) {
+		size_t nc = (c->np + n) * 2;
+		uint32_t *a = realloc(c->ids, nc * sizeof(*a));
+		uint32_t *b = a ? realloc(c->tfs, nc * sizeof(*b)) : NULL;
+		uint32_t *l = b ? realloc(c->plens, nc * sizeof(*l)) : NULL;
+
+		if (a)
+			c->ids = a;
+		if (b)
+			c->tfs = b;
+		if (!l)
+			return 1;
+		c->plens = l;
+		c->capp = nc;
+	}
+	memcpy(c->ids + c->np, docids, n * sizeof(*docids));
+	memcpy(c->tfs + c->np, tfs, n * sizeof(*tfs));
+	memcpy(c->plens + c->np, lens, n * sizeof(*lens));
+	c->np += n;
+	return 0;
+}
+
 /* Check one block; pp/pl are its positions when inline (pp NULL: look
  * them up in the positions table). */
 static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
@@ -306,6 +324,7 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
 	uint32_t lens[POST_BLOCK_MAX];
 	uint32_t pos[POST_BLOCK_MAX * 64];
+	int have_lens = 0;
 	unsigned n;
 	char name[96];
 	const post_dirent *e;
@@ -340,25 +359,9 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 			PROBLEM(c, "term '%s': block %u holds a document "
 				"with no length", name, first);
 			c->top_bad = 1;
-		}
-		if (!c->top_bad && c->np + n > c->capp) {
-			size_t nc = (c->np + n) * 2;
-			post_top *np = realloc(c->post, nc * sizeof(*np));
-
-			if (!np)
-				c->top_bad = 1;
-			else {
-				c->post = np;
-				c->capp = nc;
-			}
-		}
-		for (unsigned i = 0; !c->top_bad && i < n; i++) {
-			post_top *q = &c->post[c->np++];
-
-			q->docid = docids[i];
-			q->tf = tfs[i];
-			q->len = lens[i];
-			q->ttf = 0;
+		} else {
+			have_lens = 1;
+			c->top_bad = chk_keep(c, docids, tfs, lens, n);
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -400,7 +403,7 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 			first);
 		return;
 	}
-	if (post_pos_needs_lens(pp, pl) &&
+	if (post_pos_needs_lens(pp, pl) && !have_lens &&
 	    ix_pos_lens(c->t, docids, n, lens) != 0) {
 		PROBLEM(c, "term '%s': positions of block %u need the length "
 			"of a document that has none", name, first);
@@ -458,7 +461,6 @@ static int check_post(chk *c)
 				c->ents = NULL;
 				continue;
 			}
-			post_topacc_reset(&c->acc);
 			c->np = 0;
 			c->has_top = il.top != NULL;
 			c->top_bad = 0;
@@ -730,9 +732,9 @@ out:
 	free(c.lens);
 	free(c.ents);
 	free(c.top);
-	free(c.post);
 	free(c.ids);
-	free(c.ttfs);
+	free(c.tfs);
+	free(c.plens);
 	post_topacc_release(&c.acc);
 	ix_abort(c.t);
 	*problems = c.problems;
@@ -746,26 +748,17 @@ typedef struct tkey {
 	uint8_t len;
 } tkey;
 
-/* A term record with the top list of its nd live postings, their title
- * tfs from the title field's term (none for a title term). */
+/* A term record with the top list of its nd live postings. */
 static int encode_with_top(ix_txn *t, const uint8_t *tk, size_t tkl,
 			   uint32_t nd, const post_dirent *ents, size_t nb,
 			   const uint32_t *docids, const uint32_t *tfs,
 			   const uint32_t *lens, buf *rec)
 {
 	post_topacc a;
-	uint32_t *ttf = calloc(nd ? nd : 1, sizeof(*ttf));
-	int rc = 0;
+	int rc;
 
-	if (!ttf)
-		return LEDE_ENOMEM;
-	if (tk[0] != IX_TITLE_MARK)
-		rc = ix_title_tfs(t, (const char *)tk, tkl, docids, nd, ttf);
 	post_topacc_init(&a);
-	for (uint32_t i = 0; !rc && i < nd; i++)
-		rc = post_topacc_add(&a, docids[i], tfs[i], ttf[i], lens[i]);
-	free(ttf);
-	post_topacc_finish(&a);
+	rc = top_of(t, tk, tkl, docids, tfs, lens, nd, &a);
 	if (!rc)
 		rc = post_term_encode(nd, ents, nb, a.v, a.n, rec);
 	post_topacc_release(&a);
