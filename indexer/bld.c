@@ -1570,7 +1570,7 @@ typedef struct flushbuf {
 	size_t capoff;
 	post_topacc top;         /* the term's top list (post.h) */
 	post_top *oldtop;        /* flush_term: the old record's */
-	uint32_t *oldids, *oldtfs, *oldlens, *oldttfs;
+	uint32_t *oldu;          /* their docids, then their lengths */
 	size_t capold;
 } flushbuf;
 
@@ -1755,59 +1755,47 @@ static int old_top(bld *b, flushbuf *f, const char *tk, size_t tkl,
 		   const post_inline *il, uint32_t first)
 {
 	size_t n = il->blk ? POST_BLOCK_MAX : il->ntop;
-	unsigned nb = 0;
+	uint32_t *ids, *lens;
 	int rc;
 
 	if (!il->blk && !il->top)
 		return 0;
 	if (n > f->capold) {
 		post_top *t = realloc(f->oldtop, n * sizeof(*t));
-		uint32_t *a, *c, *d, *e;
+		uint32_t *u;
 
-		if (t)
-			f->oldtop = t;
-		e = realloc(f->oldttfs, n * sizeof(*e));
-		if (e)
-			f->oldttfs = e;
-		a = realloc(f->oldids, n * sizeof(*a));
-		if (a)
-			f->oldids = a;
-		c = realloc(f->oldtfs, n * sizeof(*c));
-		if (c)
-			f->oldtfs = c;
-		d = realloc(f->oldlens, n * sizeof(*d));
-		if (d)
-			f->oldlens = d;
-		if (!t || !a || !c || !d || !e)
+		if (!t)
 			return LEDE_ENOMEM;
+		f->oldtop = t;
+		u = realloc(f->oldu, 2 * n * sizeof(*u));
+		if (!u)
+			return LEDE_ENOMEM;
+		f->oldu = u;
 		f->capold = n;
 	}
+	ids = f->oldu;
+	lens = f->oldu + f->capold;
 	if (il->blk) {
-		rc = post_block_decode(il->blk, il->blen, first, f->oldids,
-				       f->oldtfs, &nb);
+		uint32_t tfs[POST_BLOCK_MAX], ttfs[POST_BLOCK_MAX] = { 0 };
+		unsigned nb = 0;
+
+		rc = post_block_decode(il->blk, il->blen, first, ids, tfs,
+				       &nb);
 		n = nb;
 		if (!rc && tk[0] != IX_TITLE_MARK)
-			rc = ix_title_tfs(b->txn, tk, tkl, f->oldids, n,
-					  f->oldttfs);
-		else
-			memset(f->oldttfs, 0, n * sizeof(*f->oldttfs));
-		if (rc)
-			return rc;
+			rc = ix_title_tfs(b->txn, tk, tkl, ids, n, ttfs);
+		for (size_t i = 0; !rc && i < n; i++)
+			f->oldtop[i] = (post_top){ ids[i], tfs[i], 0, ttfs[i] };
 	} else {
-		rc = post_top_decode(il->top, il->top_len, il->ntop,
-				     f->oldtop);
-		if (rc)
-			return rc;
-		for (size_t i = 0; i < n; i++) {
-			f->oldids[i] = f->oldtop[i].docid;
-			f->oldtfs[i] = f->oldtop[i].tf;
-			f->oldttfs[i] = f->oldtop[i].ttf;
-		}
+		rc = post_top_decode(il->top, il->top_len, n, f->oldtop);
+		for (size_t i = 0; !rc && i < n; i++)
+			ids[i] = f->oldtop[i].docid;
 	}
-	rc = ix_pos_lens(b->txn, f->oldids, (unsigned)n, f->oldlens);
+	if (!rc)
+		rc = ix_pos_lens(b->txn, ids, (unsigned)n, lens);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = post_topacc_add(&f->top, f->oldids[i], f->oldtfs[i],
-				     f->oldttfs[i], f->oldlens[i]);
+		rc = post_topacc_add(&f->top, ids[i], f->oldtop[i].tf,
+				     f->oldtop[i].ttf, lens[i]);
 	return rc;
 }
 
@@ -2311,10 +2299,7 @@ static void fb_release(flushbuf *f)
 {
 	post_topacc_release(&f->top);
 	free(f->oldtop);
-	free(f->oldids);
-	free(f->oldtfs);
-	free(f->oldlens);
-	free(f->oldttfs);
+	free(f->oldu);
 	free(f->docids);
 	free(f->tfs);
 	free(f->lens);
@@ -2337,7 +2322,7 @@ static size_t fb_bytes(const flushbuf *f)
 	       (f->capnew + f->capents) * sizeof(post_dirent) +
 	       f->capoff * 2 * sizeof(size_t) +
 	       f->top.cap * sizeof(post_top) +
-	       f->capold * (sizeof(post_top) + 4 * sizeof(uint32_t));
+	       f->capold * (sizeof(post_top) + 2 * sizeof(uint32_t));
 }
 
 /* Encoder e's next term (term k of the key order, for k = e, e +
