@@ -139,38 +139,34 @@ static ix *X;
 static ana *A;
 static char Dir[64];
 
-static int build_index(void)
+/* Remove the index folder dir and its files. */
+static void remove_index(const char *dir)
 {
-	bld *b = NULL;
+	static const char *const files[] = { "data.mdb", "lock.mdb",
+					     "writer.lock" };
+	char p[128];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/* docs[] into x in three sessions: a bulk load, then two batches
+ * appended, so that terms have blocks from several writes. */
+static int load_docs(ix *x)
+{
 	bld_opts o = { 8 * MIB, 1 };
 	char title[64], body[MAXW * 5 + 8], id[16];
+	bld *b = NULL;
 	int rc = 0;
 
-	snprintf(Dir, sizeof(Dir), "/tmp/lede-test-search.XXXXXX");
-	if (!mkdtemp(Dir))
-		return -1;
-	rc = ix_open(Dir, IX_CREATE, NULL, &X);
-	if (rc)
-		return rc;
-	for (int i = 0; i < NDOC; i++) {
-		tdoc *d = &docs[i];
-		d->nt = 1 + (int)rnd(6);
-		d->nb = 5 + (int)rnd(MAXW - 5);
-		for (int j = 0; j < d->nt; j++)
-			d->tw[j] = (uint16_t)zipf();
-		for (int j = 0; j < d->nb; j++)
-			d->bw[j] = (uint16_t)zipf();
-		d->date = 20100101 + (int32_t)rnd(10) * 10000 +
-			  (int32_t)rnd(12) * 100 + (int32_t)rnd(28);
-		d->live = 1;
-	}
-	/* three sessions: a bulk load, then two batches appended, so that
-	 * terms have blocks from several writes */
 	for (int part = 0; part < 3 && !rc; part++) {
 		int lo = part * NDOC / 3, hi = (part + 1) * NDOC / 3;
 
 		o.bulk = part == 0;
-		rc = bld_new(X, &o, &b);
+		rc = bld_new(x, &o, &b);
 		for (int i = lo; i < hi && !rc; i++) {
 			rd_doc rd;
 
@@ -192,6 +188,35 @@ static int build_index(void)
 		bld_free(b);
 		b = NULL;
 	}
+	return rc;
+}
+
+static int build_index(void)
+{
+	bld *b = NULL;
+	bld_opts o = { 8 * MIB, 1 };
+	char id[16];
+	int rc = 0;
+
+	snprintf(Dir, sizeof(Dir), "/tmp/lede-test-search.XXXXXX");
+	if (!mkdtemp(Dir))
+		return -1;
+	rc = ix_open(Dir, IX_CREATE, NULL, &X);
+	if (rc)
+		return rc;
+	for (int i = 0; i < NDOC; i++) {
+		tdoc *d = &docs[i];
+		d->nt = 1 + (int)rnd(6);
+		d->nb = 5 + (int)rnd(MAXW - 5);
+		for (int j = 0; j < d->nt; j++)
+			d->tw[j] = (uint16_t)zipf();
+		for (int j = 0; j < d->nb; j++)
+			d->bw[j] = (uint16_t)zipf();
+		d->date = 20100101 + (int32_t)rnd(10) * 10000 +
+			  (int32_t)rnd(12) * 100 + (int32_t)rnd(28);
+		d->live = 1;
+	}
+	rc = load_docs(X);
 	/* delete every 17th document */
 	if (!rc)
 		rc = bld_new(X, &o, &b);
@@ -676,7 +701,7 @@ static int chain_check(ix *y)
  * compact, which makes the lists again. */
 static void test_one_word_top(void)
 {
-	char dir[64], title[64], body[MAXW * 5 + 8], id[16], p[128];
+	char dir[64], id[16];
 	bld_opts bo = { 8 * MIB, 1 };
 	ix *y = NULL;
 	bld *b = NULL;
@@ -689,32 +714,8 @@ static void test_one_word_top(void)
 		return;
 	}
 	rc = ix_open(dir, IX_CREATE, NULL, &y);
-	for (int part = 0; part < 3 && !rc; part++) {
-		int lo = part * NDOC / 3, hi = (part + 1) * NDOC / 3;
-
-		bo.bulk = part == 0;
-		rc = bld_new(y, &bo, &b);
-		for (int i = lo; i < hi && !rc; i++) {
-			rd_doc rd;
-
-			render(&docs[i], title, body);
-			snprintf(id, sizeof(id), "d%d", i);
-			memset(&rd, 0, sizeof(rd));
-			rd.id = id;
-			rd.title = title;
-			rd.date = docs[i].date;
-			rd.url = "";
-			rd.tags = "";
-			rd.body = body;
-			rd.body_len = strlen(body);
-			rd.source = "test";
-			rc = bld_add(b, &rd);
-		}
-		if (!rc)
-			rc = bld_commit(b);
-		bld_free(b);
-		b = NULL;
-	}
+	if (!rc)
+		rc = load_docs(y);
 	CHECK_INT(rc, 0);
 	used = runs = 0;
 	bad = rc ? 1 : one_words(y, &used, &runs);
@@ -786,19 +787,11 @@ static void test_one_word_top(void)
 	CHECK_INT(bad, 0);
 	CHECK(used > 100);
 	ix_close(y);
-	snprintf(p, sizeof(p), "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/writer.lock", dir);
-	unlink(p);
-	rmdir(dir);
+	remove_index(dir);
 }
 
 int main(void)
 {
-	char p[128];
-
 	if (build_index()) {
 		CHECK(!"build the test index");
 		goto out;
@@ -812,12 +805,6 @@ int main(void)
 out:
 	ana_free(A);
 	ix_close(X);
-	snprintf(p, sizeof(p), "%s/data.mdb", Dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", Dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/writer.lock", Dir);
-	unlink(p);
-	rmdir(Dir);
+	remove_index(Dir);
 	return t_done("test_search");
 }
