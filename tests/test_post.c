@@ -639,6 +639,41 @@ static int pos_decode_rc(const uint8_t *raw, size_t len, const uint32_t *tfs,
 	return rc;
 }
 
+/* What every encoded positions value b must do: decode to pos (total
+ * of them), be too big for one entry less of room, and be corrupt cut
+ * by its last byte or grown by a zero byte. Returns the failures. */
+static int pos_value_fails(buf *b, const uint32_t *tfs, const uint32_t *lens,
+			   unsigned n, const uint32_t *pos, size_t total,
+			   uint32_t *out)
+{
+	uint8_t *p = exact_copy(b->data, b->len);
+	int fails = 0;
+
+	if (post_pos_decode(p, b->len, tfs, lens, n, out, total) ||
+	    memcmp(out, pos, total * sizeof(*pos)))
+		fails++;
+	if (post_pos_decode(p, b->len, tfs, lens, n, out, total - 1) !=
+	    LEDE_ETOOBIG)
+		fails++;
+	exact_free(p, b->len);
+	if (b->len > 1) {
+		p = exact_copy(b->data, b->len - 1);
+		if (post_pos_decode(p, b->len - 1, tfs, lens, n, out, total) !=
+		    LEDE_ECORRUPT)
+			fails++;
+		exact_free(p, b->len - 1);
+	}
+	if (buf_addc(b, 0))
+		return fails + 1;
+	p = exact_copy(b->data, b->len);
+	if (post_pos_decode(p, b->len, tfs, lens, n, out, total) !=
+	    LEDE_ECORRUPT)
+		fails++;
+	exact_free(p, b->len);
+	b->len--;
+	return fails;
+}
+
 static void test_positions(void)
 {
 	static uint32_t pos[POST_BLOCK_MAX * 64], out[POST_BLOCK_MAX * 64];
@@ -720,24 +755,13 @@ static void test_positions(void)
 			fails++;
 			continue;
 		}
+		fails += pos_value_fails(&b, tfs, NULL, n, pos, total, out);
+		/* Without its first byte it is corrupt too. */
 		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) ||
-		    memcmp(out, pos, total * sizeof(*pos)))
-			fails++;
-		/* A truncation anywhere is corrupt; too small a cap TOOBIG. */
 		if (post_pos_decode(p + 1, b.len - 1, tfs, NULL, n, out,
-				    total) !=
-		    LEDE_ECORRUPT)
-			fails++;
-		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total - 1) !=
-		    LEDE_ETOOBIG)
+				    total) != LEDE_ECORRUPT)
 			fails++;
 		exact_free(p, b.len);
-		p = exact_copy(b.data, b.len - 1);
-		if (post_pos_decode(p, b.len - 1, tfs, NULL, n, out, total) !=
-		    LEDE_ECORRUPT)
-			fails++;
-		exact_free(p, b.len - 1);
 	}
 	CHECK_INT(fails, 0);
 	buf_release(&b);
@@ -896,29 +920,7 @@ static void test_positions_random(void)
 		ncodec[b.data[0]]++;
 		if (b.len > pos_codec0_size(pos, tfs, n))
 			fails++;
-		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) ||
-		    memcmp(out, pos, total * sizeof(*pos)))
-			fails++;
-		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total - 1) !=
-		    LEDE_ETOOBIG)
-			fails++;
-		exact_free(p, b.len);
-		p = exact_copy(b.data, b.len - 1);
-		if (post_pos_decode(p, b.len - 1, tfs, NULL, n, out, total) !=
-		    LEDE_ECORRUPT)
-			fails++;
-		exact_free(p, b.len - 1);
-		if (buf_addc(&b, 0)) {
-			fails++;
-			continue;
-		}
-		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, NULL, n, out, total) !=
-		    LEDE_ECORRUPT)
-			fails++;
-		exact_free(p, b.len);
-		b.len--;
+		fails += pos_value_fails(&b, tfs, NULL, n, pos, total, out);
 
 		if (b.data[0] != 1)
 			continue;
@@ -1695,9 +1697,8 @@ static void test_positions_bic(void)
 			continue;
 		}
 		/* Never larger than codecs 0 and 1 would make it. */
-		if (b.len > b0.len) {
+		if (b.len > b0.len)
 			fails++;
-		}
 		if (b.data[0] != 2)
 			continue;
 		bic_used++;
@@ -1708,36 +1709,7 @@ static void test_positions_bic(void)
 		if (b.len < b0.len)
 			smaller += b0.len - b.len;
 		plain += b0.len;
-		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, lens, n, out, total) ||
-		    memcmp(out, pos, total * sizeof(*pos))) {
-			fails++;
-		}
-		if (post_pos_decode(p, b.len, tfs, lens, n, out, total - 1) !=
-		    LEDE_ETOOBIG) {
-			fails++;
-		}
-		exact_free(p, b.len);
-		if (b.len > 1) {
-			size_t cut = b.len - 1;
-
-			p = exact_copy(b.data, cut);
-			if (post_pos_decode(p, cut, tfs, lens, n, out,
-					    total) != LEDE_ECORRUPT) {
-				fails++;
-			}
-			exact_free(p, cut);
-		}
-		if (buf_addc(&b, 0)) {
-			fails++;
-			continue;
-		}
-		p = exact_copy(b.data, b.len);
-		if (post_pos_decode(p, b.len, tfs, lens, n, out, total) !=
-		    LEDE_ECORRUPT)
-			fails++;
-		exact_free(p, b.len);
-		b.len--;
+		fails += pos_value_fails(&b, tfs, lens, n, pos, total, out);
 		/* Damaged bytes: corrupt, or positions that still increase
 		 * within each document's length. */
 		for (unsigned m = 0; m < 5; m++) {
