@@ -2351,7 +2351,7 @@ static int one_word_top(sctx *s, plan *p, heap *hp, node *k, int *done)
 	post_top *top = NULL;
 	uint64_t total = 0;
 	size_t ntop = c->il.ntop;
-	int rc, live;
+	int rc;
 	double v;
 
 	*done = 0;
@@ -2375,22 +2375,18 @@ static int one_word_top(sctx *s, plan *p, heap *hp, node *k, int *done)
 	*done = 1;
 	s->top_list = 1;
 	for (size_t i = 0; i < ntop; i++) {
-		uint32_t d = top[i].docid;
-		double tf = top[i].tf;
+		uint32_t d = top[i].docid, dl;
 
-		rc = doc_norm(s, d, &live);
+		rc = len_get(s, d, &dl);
 		if (rc)
 			break;
-		if (!live)
-			continue;
+		if (!dl)
+			continue;   /* a tombstone */
 		s->candidates++;
-		/* tc_score's and node_score's arithmetic, to the bit */
-		v = c->w * tf / (tf + s->K);
-		if (top[i].ttf) {
-			double t2 = top[i].ttf;
-
-			v += k->tbw * (tb->w * t2 / (t2 + s->o->k1));
-		}
+		/* node_score's parts, added in its order */
+		v = tc_part(s, c, top[i].tf, dl);
+		if (top[i].ttf)
+			v += k->tbw * tc_part(s, tb, top[i].ttf, dl);
 		heap_push(hp, (srch_hit){ d, v, 0 });
 	}
 out:
