@@ -1,7 +1,8 @@
 /*
  * lede.c - the command line: one binary, one subcommand per job.
  *
- *   lede index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--watch] PATH...
+ *   lede index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--reread]
+ *              [--watch] PATH...
  *   lede rm [-i DIR] ID...
  *   lede search [-i DIR] [-n N] [--offset N] [--json] [--explain] [--count]
  *               [--from D] [--to D] [--sort S] [--k1 X] [--b X]
@@ -83,9 +84,12 @@ static void usage(FILE *f)
 "usage: lede <command> [options]\n"
 "\n"
 "commands:\n"
-"  index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--watch] PATH...\n"
+"  index [-i DIR] [--lang L] [--mem MB] [-q] [--prune] [--reread]\n"
+"        [--watch] PATH...\n"
 "        add new, replace changed, skip unchanged articles from files,\n"
-"        folders (.txt .html .htm .md .jsonl) or - (JSONL on stdin)\n"
+"        folders (.txt .html .htm .md .jsonl) or - (JSONL on stdin);\n"
+"        a file whose size and mtime are as indexed is not read again\n"
+"        (--reread reads it)\n"
 "  rm [-i DIR] ID...           delete documents by external id\n"
 "  search [-i DIR] [-n N] [--offset N] [--json] [--explain] [--count]\n"
 "         [--from D] [--to D] [--sort date|relevance]\n"
@@ -109,7 +113,7 @@ typedef struct opts {
 	const char *index;
 	const char *lang;
 	size_t mem_mb;
-	int quiet, prune, watch;
+	int quiet, prune, watch, reread;
 	size_t n, offset;
 	int n_set;
 	const char *batch, *run_tag, *latency;
@@ -179,6 +183,8 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 			o->quiet = 1;
 		} else if (strcmp(a, "--prune") == 0) {
 			o->prune = 1;
+		} else if (strcmp(a, "--reread") == 0) {
+			o->reread = 1;
 		} else if (strcmp(a, "--watch") == 0) {
 			o->watch = 1;
 		} else if (strcmp(a, "-n") == 0) {
@@ -472,12 +478,15 @@ static void print_summary(ictx *c, double secs, int failed)
 		"%s %llu documents in %.2f s (%.0f docs/s, %.1f MB/s): "
 		"%llu added, %llu replaced, %llu unchanged, %llu deleted",
 		failed ? "stopped after reading" : "indexed",
-		(unsigned long long)s->docs, secs,
-		secs > 0 ? s->docs / secs : 0.0,
+		(unsigned long long)(s->docs + s->same), secs,
+		secs > 0 ? (s->docs + s->same) / secs : 0.0,
 		secs > 0 ? s->bytes / 1e6 / secs : 0.0,
 		(unsigned long long)k->added, (unsigned long long)k->replaced,
 		(unsigned long long)k->unchanged,
 		(unsigned long long)k->deleted);
+	if (s->same)
+		fprintf(stderr, " (%llu unchanged files not read: size and "
+			"mtime as indexed)", (unsigned long long)s->same);
 	if (s->skipped_binary || s->skipped_unknown || s->skipped_empty ||
 	    k->empty || s->bad_lines || s->too_big || s->errors)
 		fprintf(stderr, "; skipped: %llu binary, %llu unknown type, "
@@ -564,6 +573,7 @@ static int cmd_index(opts *o)
 	memset(&bo, 0, sizeof(bo));
 	bo.mem_bytes = o->mem_mb << 20;
 	bo.bulk = 1;
+	bo.reread = o->reread;
 	rc = bld_new(x, &bo, &b);
 	if (rc) {
 		lede_err("cannot start indexing: %s", lede_strerror(rc));
@@ -773,7 +783,7 @@ static int cmd_rm(opts *o)
 	const char *dir = index_dir(o->index);
 	ix *x = NULL;
 	bld *b = NULL;
-	bld_opts bo = { (size_t)DEFAULT_MEM_MB << 20, 0 };
+	bld_opts bo = { (size_t)DEFAULT_MEM_MB << 20, 0, 0 };
 	int rc, missing = 0;
 
 	if (o->nargs == 0) {

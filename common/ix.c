@@ -291,13 +291,24 @@ static int meta_init(ix *x, int create, const char *lang)
 		err = lmdb_fail(x, rc, "cannot read schema");
 		goto out;
 	}
-	if (v.mv_size != 4 || le32_get(v.mv_data) != IX_SCHEMA) {
+	if (v.mv_size != 4 || (le32_get(v.mv_data) != IX_SCHEMA &&
+			       le32_get(v.mv_data) != IX_SCHEMA_OLD)) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
-			 "index schema %u, this lede reads %u (index the "
-			 "archive again into a new index)",
-			 v.mv_size == 4 ? le32_get(v.mv_data) : 0, IX_SCHEMA);
+			 "index schema %u, this lede reads %u and %u (index "
+			 "the archive again into a new index)",
+			 v.mv_size == 4 ? le32_get(v.mv_data) : 0,
+			 IX_SCHEMA_OLD, IX_SCHEMA);
 		err = LEDE_EVERSION;
 		goto out;
+	}
+	if (le32_get(v.mv_data) == IX_SCHEMA_OLD && !x->rdonly) {
+		/* A writer may add records an older lede cannot read. */
+		le32_put(sch, IX_SCHEMA);
+		rc = val_put(txn, x->dbi[IX_META], &k, sch, 4, 0);
+		if (rc) {
+			err = lmdb_fail(x, rc, "cannot mark the schema");
+			goto out;
+		}
 	}
 	if (no_dead) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
@@ -728,8 +739,12 @@ int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
 	const uint8_t *end = p + len;
 	uint64_t date;
 
-	if (len < 10 || p[0] != IX_DOC_VERSION)
+	uint64_t fsize = 0, mtime = 0;
+	int flags;
+
+	if (len < 10 || p[0] != IX_DOC_VERSION || (p[1] & ~IX_DOC_FSTAT))
 		return LEDE_ECORRUPT;
+	flags = p[1];
 	d->docid = docid;
 	d->hash = le64_load(p + 2);
 	p += 10;
@@ -740,10 +755,15 @@ int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
 	    get_str(&p, end, &d->title, &d->title_len) ||
 	    get_str(&p, end, &d->url, &d->url_len) ||
 	    get_str(&p, end, &d->source, &d->source_len) ||
-	    get_str(&p, end, &d->tags, &d->tags_len) || p != end ||
-	    d->tlen > d->len)
+	    get_str(&p, end, &d->tags, &d->tags_len) ||
+	    ((flags & IX_DOC_FSTAT) &&
+	     (varint_get(&p, end, &fsize) || varint_get(&p, end, &mtime))) ||
+	    p != end || d->tlen > d->len)
 		return LEDE_ECORRUPT;
 	d->date = (int32_t)date;
+	d->has_fstat = !!(flags & IX_DOC_FSTAT);
+	d->fsize = fsize;
+	d->mtime_ns = (int64_t)mtime;
 	return 0;
 }
 

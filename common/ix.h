@@ -42,12 +42,17 @@
  *
  * DBI "docs"  u32be(docid) -> document record
  *     u8     IX_DOC_VERSION
- *     u8     flags (0)
+ *     u8     flags: IX_DOC_FSTAT or 0 (other bits are corrupt)
  *     u64    content hash (hash64 of title, date, url, tags, body)
  *     varint date (YYYYMMDD, 0 = unknown)
  *     varint length (tokens, title + body)
  *     varint title length (tokens)
  *     varint+bytes  external id, title, url, source path, tags
+ *   with IX_DOC_FSTAT (an article read from its own file), then:
+ *     varint file size (bytes)
+ *     varint file mtime (ns since 1970, as a u64 two's complement)
+ *   `lede index` skips a file whose size and mtime match its record
+ *   without reading it (`--reread` reads every file again).
  *
  * DBI "body"  u32be(docid) -> u8 codec (0 raw, 1 zstd) + the text
  *   Kept out of "docs" so that listing hits never touches long bodies.
@@ -85,9 +90,13 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       4
+#define IX_SCHEMA       5
+/* Schema 4 lacks only IX_DOC_FSTAT: read as it is, and marked 5 when
+ * opened for writing. */
+#define IX_SCHEMA_OLD   4
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
+#define IX_DOC_FSTAT    1              /* doc record flag: file stat */
 #define IX_LEN_CHUNK    4096
 #define IX_ID_KEY_MAX   400
 #define IX_TERMKEY_MAX  (1 + 64)       /* field mark + TOK_MAX_BYTES */
@@ -116,6 +125,9 @@ typedef struct ix_doc {
 	const char *url;    size_t url_len;
 	const char *source; size_t source_len;
 	const char *tags;   size_t tags_len;
+	int has_fstat;      /* the article's own file, when read from one */
+	uint64_t fsize;
+	int64_t mtime_ns;
 } ix_doc;
 
 #define IX_CREATE 1   /* create the folder/index if missing */

@@ -1210,35 +1210,57 @@ static int put_str(buf *o, const char *s, size_t n)
 	return rc ? rc : buf_add(o, s, n);
 }
 
+/* The "docs" record (ix.h) of od into o; od.docid is not used. */
+static int doc_encode(buf *o, const ix_doc *od)
+{
+	int rc;
+
+	buf_clear(o);
+	rc = buf_addc(o, IX_DOC_VERSION);
+	if (!rc)
+		rc = buf_addc(o, od->has_fstat ? IX_DOC_FSTAT : 0);
+	for (int i = 0; !rc && i < 8; i++)
+		rc = buf_addc(o, (uint8_t)(od->hash >> (8 * i)));
+	if (!rc)
+		rc = buf_add_varint(o, od->date > 0 ? (uint64_t)od->date : 0);
+	if (!rc)
+		rc = buf_add_varint(o, od->len);
+	if (!rc)
+		rc = buf_add_varint(o, od->tlen);
+	if (!rc)
+		rc = put_str(o, od->id, od->id_len);
+	if (!rc)
+		rc = put_str(o, od->title, od->title_len);
+	if (!rc)
+		rc = put_str(o, od->url, od->url_len);
+	if (!rc)
+		rc = put_str(o, od->source, od->source_len);
+	if (!rc)
+		rc = put_str(o, od->tags, od->tags_len);
+	if (!rc && od->has_fstat)
+		rc = buf_add_varint(o, od->fsize);
+	if (!rc && od->has_fstat)
+		rc = buf_add_varint(o, (uint64_t)od->mtime_ns);
+	return rc;
+}
+
 static int write_doc(bld *b, uint32_t docid, const rd_doc *d, uint64_t h,
 		     uint32_t len, uint32_t tlen, const buf *body)
 {
 	uint8_t k[4], idkey[IX_ID_KEY_MAX];
 	size_t idkl;
-	int rc;
+	ix_doc od = {
+		.hash = h, .date = d->date, .len = len, .tlen = tlen,
+		.id = d->id, .id_len = strlen(d->id),
+		.title = d->title, .title_len = strlen(d->title),
+		.url = d->url, .url_len = strlen(d->url),
+		.source = d->source, .source_len = strlen(d->source),
+		.tags = d->tags, .tags_len = strlen(d->tags),
+		.has_fstat = d->has_fstat, .fsize = d->fsize,
+		.mtime_ns = d->mtime_ns,
+	};
+	int rc = doc_encode(&b->tmp, &od);
 
-	buf_clear(&b->tmp);
-	rc = buf_addc(&b->tmp, IX_DOC_VERSION);
-	if (!rc)
-		rc = buf_addc(&b->tmp, 0);
-	for (int i = 0; !rc && i < 8; i++)
-		rc = buf_addc(&b->tmp, (uint8_t)(h >> (8 * i)));
-	if (!rc)
-		rc = buf_add_varint(&b->tmp, d->date > 0 ? (uint64_t)d->date : 0);
-	if (!rc)
-		rc = buf_add_varint(&b->tmp, len);
-	if (!rc)
-		rc = buf_add_varint(&b->tmp, tlen);
-	if (!rc)
-		rc = put_str(&b->tmp, d->id, strlen(d->id));
-	if (!rc)
-		rc = put_str(&b->tmp, d->title, strlen(d->title));
-	if (!rc)
-		rc = put_str(&b->tmp, d->url, strlen(d->url));
-	if (!rc)
-		rc = put_str(&b->tmp, d->source, strlen(d->source));
-	if (!rc)
-		rc = put_str(&b->tmp, d->tags, strlen(d->tags));
 	if (rc)
 		return rc;
 	u32be_put(k, docid);
@@ -1404,6 +1426,24 @@ static void remove_runs(bld *b)
 	b->nruns = 0;
 }
 
+static int restat_doc(bld *b, const ix_doc *od, const rd_doc *d)
+{
+	ix_doc nd = *od;
+	uint8_t k[4];
+	int rc;
+
+	nd.has_fstat = 1;
+	nd.fsize = d->fsize;
+	nd.mtime_ns = d->mtime_ns;
+	/* od points into the map: encode into a buffer of our own first */
+	rc = doc_encode(&b->tmp, &nd);
+	if (rc)
+		return rc;
+	u32be_put(k, od->docid);
+	b->txn_bytes += b->tmp.len + 64;
+	return ix_put(b->txn, IX_DOCS, k, 4, b->tmp.data, b->tmp.len, 0);
+}
+
 static int add_prepared(bld *b, const rd_doc *d, prep *p)
 {
 	uint64_t h = p->hash;
@@ -1454,6 +1494,15 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 			return rc;
 		if (od.hash == h) {
 			b->c.unchanged++;
+			if (d->has_fstat && (!od.has_fstat ||
+					     od.fsize != d->fsize ||
+					     od.mtime_ns != d->mtime_ns)) {
+				/* Same text, the file touched: keep its new
+				 * stat so the next run need not read it. */
+				rc = restat_doc(b, &od, d);
+				if (rc)
+					return rc;
+			}
 			return mark_seen(b, old);
 		}
 		have_old = 1;
@@ -2759,6 +2808,9 @@ typedef struct job {
 	prep p;
 	int rc;                  /* prep_doc's result */
 	size_t bytes;            /* counted in pipe_s.inflight */
+	int same;                /* d is a file not read: same_docid holds
+				    it as it is */
+	uint32_t same_docid;
 } job;
 
 typedef struct pipe_s {
@@ -2774,6 +2826,7 @@ typedef struct pipe_s {
 	int npaths;
 	rd_stats *st;
 	int rc;                  /* a reader's fatal error */
+	ix *x;                   /* for pipe_same's read transactions */
 } pipe_s;
 
 static int job_fill(job *j, const rd_doc *d)
@@ -2806,9 +2859,10 @@ static int job_fill(job *j, const rd_doc *d)
 	return 0;
 }
 
-static int pipe_emit(void *ctx, const rd_doc *d)
+/* The next free job, once what is in flight leaves room for bytes more;
+ * NULL when the writer stopped. */
+static job *pipe_slot(pipe_s *q, size_t bytes)
 {
-	pipe_s *q = ctx;
 	job *j;
 
 	pthread_mutex_lock(&q->mu);
@@ -2816,28 +2870,78 @@ static int pipe_emit(void *ctx, const rd_doc *d)
 	 * what is in flight stays within q->cap (or is one document). */
 	while ((q->head - q->tail == PIPE_JOBS ||
 		(q->head != q->tail &&
-		 q->inflight + d->body_len > q->cap)) && !q->stop)
+		 q->inflight + bytes > q->cap)) && !q->stop)
 		pthread_cond_wait(&q->cv, &q->mu);
 	if (q->stop) {
 		pthread_mutex_unlock(&q->mu);
-		return LEDE_EINTR;
+		return NULL;
 	}
 	j = &q->jobs[q->head % PIPE_JOBS];
-	j->bytes = d->body_len;
+	j->bytes = bytes;
 	q->inflight += j->bytes;
 	/* Few documents waiting: the writer is ahead and would wait for
 	 * this thread, so it compresses the body itself. */
 	j->p.zdefer = q->head - q->tail < PIPE_JOBS / 2;
 	pthread_mutex_unlock(&q->mu);
-	/* The slot is ours until head moves past it. */
-	j->rc = job_fill(j, d);
-	if (!j->rc)
-		j->rc = prep_doc(&j->p, &j->d);
+	return j;   /* ours until head moves past it */
+}
+
+static void pipe_publish(pipe_s *q)
+{
 	pthread_mutex_lock(&q->mu);
 	q->head++;
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+}
+
+static int pipe_emit(void *ctx, const rd_doc *d)
+{
+	pipe_s *q = ctx;
+	job *j = pipe_slot(q, d->body_len);
+
+	if (!j)
+		return LEDE_EINTR;
+	j->same = 0;
+	j->rc = job_fill(j, d);
+	if (!j->rc)
+		j->rc = prep_doc(&j->p, &j->d);
+	pipe_publish(q);
 	return 0;
+}
+
+/* rd_same_fn: whether the index holds the file id at this size and
+ * mtime. A read transaction of its own for each file, so that no old
+ * snapshot keeps the writer's freed pages from being reused. Any doubt
+ * (no such record, a failed read) reads the file. */
+static int pipe_same(void *ctx, const char *id, uint64_t size,
+		     int64_t mtime_ns)
+{
+	pipe_s *q = ctx;
+	size_t idlen = strlen(id);
+	ix_txn *t = NULL;
+	uint32_t docid = 0;
+	ix_doc od;
+	int same;
+	job *j;
+
+	if (ix_begin(q->x, 0, &t))
+		return 0;
+	same = !ix_id_lookup(t, id, idlen, &docid) &&
+	       !ix_doc_get(t, docid, &od) && od.has_fstat &&
+	       od.fsize == size && od.mtime_ns == mtime_ns &&
+	       od.id_len == idlen && !memcmp(od.id, id, idlen);
+	ix_abort(t);
+	if (!same)
+		return 0;
+	j = pipe_slot(q, 0);
+	if (!j)
+		return LEDE_EINTR;
+	j->same = 1;
+	j->same_docid = docid;
+	j->rc = job_fill(j, &(rd_doc){ .id = id, .title = "", .url = "",
+				       .tags = "", .body = "", .source = id });
+	pipe_publish(q);
+	return 1;
 }
 
 static void *pipe_reader(void *arg)
@@ -2876,6 +2980,11 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 	q->paths = paths;
 	q->npaths = n;
 	q->st = st;
+	q->x = b->x;
+	if (!b->o.reread) {
+		st->same_fn = pipe_same;
+		st->same_ctx = q;
+	}
 	q->cap = b->pipe_cap;
 	if (!st->max_doc)
 		st->max_doc = b->doc_cap;
@@ -2904,8 +3013,12 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 		j = &q->jobs[q->tail % PIPE_JOBS];
 		pthread_mutex_unlock(&q->mu);
 		r = j->rc;
-		if (!r)
+		if (!r && j->same) {
+			b->c.unchanged++;
+			r = mark_seen(b, j->same_docid);
+		} else if (!r) {
 			r = add_prepared(b, &j->d, &j->p);
+		}
 		r = each(ctx, &j->d, r);
 		if (j->strs.cap > b->keep_cap)
 			buf_release(&j->strs);
@@ -2927,6 +3040,8 @@ int bld_add_paths(bld *b, char *const *paths, int n, rd_stats *st,
 		rc = q->rc;
 	*missing = q->missing;
 out:
+	st->same_fn = NULL;
+	st->same_ctx = NULL;
 	for (i = 0; i < PIPE_JOBS; i++) {
 		buf_release(&q->jobs[i].strs);
 		prep_release(&q->jobs[i].p);

@@ -33,6 +33,8 @@ typedef struct bld_opts {
 	size_t mem_bytes;      /* the process's memory, 32 MiB or more */
 	int bulk;              /* a new, empty index is loaded in one
 				* transaction from sorted runs (see bld.c) */
+	int reread;            /* bld_add_paths reads every file, also
+				* those whose size and mtime match */
 } bld_opts;
 
 typedef struct bld_counts {
@@ -64,7 +66,9 @@ int bld_prune(bld *b, const char *const *paths, size_t n) LEDE_WUR;
 typedef int (*bld_each_fn)(void *ctx, const rd_doc *d, int rc);
 
 /* Read paths (rd_path) and add every document, with the reading,
- * parsing, tokenizing and compressing in a second thread. *missing is
+ * parsing, tokenizing and compressing in a second thread. A file whose
+ * size and mtime match its document's record is not read (unless
+ * opts.reread): it counts as unchanged, as for prune. *missing is
  * set when a path could not be read (warned, the others go on). Returns
  * the first error that stopped it. A zero st->max_doc is set to the
  * longest document that fits in opts.mem_bytes, so the readers, also

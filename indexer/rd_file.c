@@ -624,8 +624,14 @@ static int nonblank(const buf *b)
 	return 0;
 }
 
+static int64_t mtime_ns_of(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
 static int whole_file(FILE *fp, const char *path, enum kind k,
-		      rd_emit_fn emit, void *ctx, rd_stats *st)
+		      const struct stat *sb, rd_emit_fn emit, void *ctx,
+		      rd_stats *st)
 {
 	buf data;
 	doc_fields f;
@@ -707,6 +713,11 @@ static int whole_file(FILE *fp, const char *path, enum kind k,
 	doc.body_len = f.body.len;
 	doc.date = f.date;
 	doc.line = 0;
+	if (S_ISREG(sb->st_mode)) {
+		doc.has_fstat = 1;
+		doc.fsize = (uint64_t)sb->st_size;
+		doc.mtime_ns = mtime_ns_of(sb);
+	}
 	st->docs++;
 	rc = emit(ctx, &doc);
 out:
@@ -756,6 +767,17 @@ int rd_file(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 		st->skipped_unknown++;
 		return 0;
 	}
+	if (k != K_JSONL && st->same_fn && stat(path, &sb) == 0 &&
+	    S_ISREG(sb.st_mode)) {
+		rc = st->same_fn(st->same_ctx, path, (uint64_t)sb.st_size,
+				 mtime_ns_of(&sb));
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			st->same++;
+			return 0;
+		}
+	}
 	fp = fopen(path, "rb");
 	if (!fp) {
 		lede_warn("cannot open '%s': %s", path, strerror(errno));
@@ -783,7 +805,7 @@ int rd_file(const char *path, rd_emit_fn emit, void *ctx, rd_stats *st)
 		st->files++;
 		rc = 0;
 	} else {
-		rc = whole_file(fp, path, k, emit, ctx, st);
+		rc = whole_file(fp, path, k, &sb, emit, ctx, st);
 	}
 	fclose(fp);
 	return rc;

@@ -36,7 +36,17 @@ typedef struct rd_doc {
 	size_t body_len;
 	const char *source;   /* file path as reached ("-" for stdin) */
 	unsigned line;        /* JSONL line number, 0 for whole files */
+	int has_fstat;        /* an article in its own file: */
+	uint64_t fsize;       /*   its size in bytes */
+	int64_t mtime_ns;     /*   and mtime, ns since 1970 */
 } rd_doc;
+
+/* Asked before an article's own file (.txt, .html, .md) is read: id is
+ * the id the article would get, size and mtime_ns the file's. Return 1
+ * when the index already holds that file as it is: it is then not read
+ * (counted in rd_stats.same), 0 to read it, <0 to stop the reader. */
+typedef int (*rd_same_fn)(void *ctx, const char *id, uint64_t size,
+			  int64_t mtime_ns);
 
 typedef struct rd_stats {
 	uint64_t files;          /* files opened and read */
@@ -52,6 +62,9 @@ typedef struct rd_stats {
 	size_t max_doc;          /* in: refuse documents (a JSONL line, a
 				  * file) over this many bytes; 0 means
 				  * RD_MAX_DOC_BYTES, more is taken as it */
+	uint64_t same;           /* files not read: rd_same_fn said so */
+	rd_same_fn same_fn;      /* in: NULL reads every file */
+	void *same_ctx;
 } rd_stats;
 
 /* The cap in effect: st->max_doc within 1..RD_MAX_DOC_BYTES. */

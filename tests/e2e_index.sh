@@ -107,6 +107,33 @@ expect "LEDE_INDEX selects the index" "wire-1" "$T/s"
 # ---- re-index unchanged ----
 "$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
 expect "re-index: nothing changes" "0 added, 0 replaced, 6 unchanged" "$T/err"
+expect "re-index: the 3 article files are not read again" \
+	"3 unchanged files not read" "$T/err"
+
+# A file is known by its size and mtime: an edit that keeps both (the
+# mtime put back) is not seen, --reread sees it. Same length words.
+touch -r "$A/world/summit.html" "$T/stamp"
+sed -i 's/quokkabird/quokkabirx/' "$A/world/summit.html"
+touch -r "$T/stamp" "$A/world/summit.html"
+"$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "size and mtime as indexed: not read" \
+	"0 replaced, 6 unchanged.*3 unchanged files not read" "$T/err"
+check_not "so the old text stays" "$LEDE" search -i "$IX" quokkabirx
+"$LEDE" index -q --reread -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "--reread reads every file" "0 added, 1 replaced, 5 unchanged" "$T/err"
+check_not "--reread: nothing counted as not read" \
+	grep -q "files not read" "$T/err"
+check "--reread: the edit is found" "$LEDE" search -i "$IX" quokkabirx
+# touched, same text: read once (unchanged), its new mtime kept, then
+# not read again
+touch -d '2001-02-03 04:05:06.123456789' "$A/world/notes.md"
+"$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "touched: read, unchanged" \
+	"0 replaced, 6 unchanged.*2 unchanged files not read" "$T/err"
+"$LEDE" index -q -i "$IX" "$A" 2> "$T/err" >/dev/null
+expect "touched: its new mtime is kept" \
+	"0 replaced, 6 unchanged.*3 unchanged files not read" "$T/err"
+check "check passes with file stats" "$LEDE" check -i "$IX"
 
 # ---- edit one file ----
 sed -i 's/zebrafinch/wombatcase/' "$A/2021/nso.txt"
@@ -130,6 +157,8 @@ check "check passes after rm" "$LEDE" check -i "$IX"
 rm "$A/world/notes.md"
 "$LEDE" index -q --prune -i "$IX" "$A" 2> "$T/err" >/dev/null
 expect "prune: one deleted" "1 deleted" "$T/err"
+expect "prune: the files not read count as seen" "files not read" "$T/err"
+check "prune: an article not read stays" "$LEDE" search -i "$IX" wombatcase
 check_not "prune: text of the gone file not found" "$LEDE" search -i "$IX" marmosetword
 # wire-1 was removed by rm; the feed still has it, so it comes back
 expect "prune run re-adds wire-1 from the feed" "1 added" "$T/err"
@@ -345,7 +374,7 @@ PYEOF
 	"$LEDE" search -i "$T/ixdmg2" "$term" 2> "$T/err" >/dev/null
 	check "search of a damaged term exits 2" test $? -eq 2
 	expect "search of a damaged term says so" "corrupt" "$T/err"
-	check "undamaged terms still searchable" "$LEDE" search -i "$T/ixdmg2" quokkabird
+	check "undamaged terms still searchable" "$LEDE" search -i "$T/ixdmg2" quokkabirx
 fi
 
 # ---- the map grows by itself (start it at 1 MiB) ----

@@ -206,7 +206,7 @@ static const char *const c3_body[3] = {
 
 static int build_c3(ix *x)
 {
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	bld *b = NULL;
 	int rc = bld_new(x, &o, &b);
 
@@ -357,6 +357,55 @@ static void test_open(void)
 		ix_stats st;
 		CHECK_INT(ix_stats_get(t, &st), 0);
 	}
+	ix_abort(t);
+	t = NULL;
+	ix_close(x);
+	x = NULL;
+
+	/* Schema 4 (no file stats yet) opens read-only as it is and is
+	 * marked 5 by a writer; 3 and 6 are refused. */
+	for (uint32_t sch = 3; sch <= 6; sch++) {
+		uint8_t le[4] = { (uint8_t)sch, 0, 0, 0 };
+		const uint8_t *v;
+		size_t vl;
+
+		REQ(ix_open(dir, 0, NULL, &x));
+		REQ(ix_begin(x, 1, &t));
+		REQ(ix_put(t, IX_META, "schema", 6, le, 4, 0));
+		REQ(ix_commit(t));
+		t = NULL;
+		ix_close(x);
+		x = NULL;
+		rc = ix_open(dir, IX_RDONLY, NULL, &x);
+		CHECK_INT(rc, sch == 4 || sch == 5 ? 0 : LEDE_EVERSION);
+		if (!rc) {
+			REQ(ix_begin(x, 0, &t));
+			REQ(ix_get(t, IX_META, "schema", 6, &v, &vl));
+			CHECK(vl == 4 && v[0] == sch);
+			ix_abort(t);
+			t = NULL;
+		}
+		ix_close(x);
+		x = NULL;
+		rc = ix_open(dir, 0, NULL, &x);
+		CHECK_INT(rc, sch == 4 || sch == 5 ? 0 : LEDE_EVERSION);
+		if (!rc) {
+			REQ(ix_begin(x, 0, &t));
+			REQ(ix_get(t, IX_META, "schema", 6, &v, &vl));
+			CHECK(vl == 4 && v[0] == IX_SCHEMA);
+			ix_abort(t);
+			t = NULL;
+		}
+		ix_close(x);
+		x = NULL;
+		if (rc) {
+			/* put a readable schema back for the next round */
+			tmp_remove(dir);
+			REQ(ix_open(dir, IX_CREATE, "french", &x));
+			ix_close(x);
+			x = NULL;
+		}
+	}
 out:
 	ix_abort(t);
 	ix_close(x);
@@ -458,7 +507,7 @@ static void test_doc_parse(void)
 	ix *x = NULL;
 	ix_txn *t = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	uint8_t k[4];
 	const uint8_t *v;
 	size_t vl, bad = 0;
@@ -516,6 +565,48 @@ static void test_doc_parse(void)
 	CHECK_INT(ix_doc_parse(rec, vl, 1, &d), LEDE_ECORRUPT);
 	rec[0] = IX_DOC_VERSION;
 	CHECK_INT(ix_doc_parse(rec, vl, 1, &d), 0);
+	CHECK_INT(d.has_fstat, 0);
+	/* An unknown flag bit; the file stat flag with no stat after. */
+	rec[1] = 2;
+	CHECK_INT(ix_doc_parse(rec, vl, 1, &d), LEDE_ECORRUPT);
+	rec[1] = IX_DOC_FSTAT;
+	CHECK_INT(ix_doc_parse(rec, vl, 1, &d), LEDE_ECORRUPT);
+	free(rec);
+	rec = NULL;
+	ix_abort(t);
+	t = NULL;
+
+	/* An article from its own file keeps the file's size and mtime,
+	 * a time before 1970 included. */
+	{
+		rd_doc rd;
+		doc_init(&rd, "doc-two", "Another", "more body words", 0);
+		rd.has_fstat = 1;
+		rd.fsize = 123456789012ULL;
+		rd.mtime_ns = -1500000000;
+		REQ(bld_add(b, &rd));
+	}
+	REQ(bld_commit(b));
+	REQ(ix_begin(x, 0, &t));
+	u32be_put(k, 2);
+	REQ(ix_get(t, IX_DOCS, k, 4, &v, &vl));
+	rec = exact_copy(v, vl);
+	memset(&d, 0, sizeof(d));
+	CHECK_INT(ix_doc_parse(rec, vl, 2, &d), 0);
+	CHECK_INT(d.has_fstat, 1);
+	CHECK(d.fsize == 123456789012ULL);
+	CHECK(d.mtime_ns == -1500000000);
+	CHECK(d.id_len == 7 && memcmp(d.id, "doc-two", 7) == 0);
+	bad = 0;
+	for (size_t n = 0; n < vl; n++) {
+		uint8_t *p = exact_copy(rec, n);
+		if (ix_doc_parse(p, n, 2, &d) != LEDE_ECORRUPT)
+			bad++;
+		free(p);
+	}
+	CHECK_INT(bad, 0);
+	rec[1] = 0;   /* the stat left over without its flag */
+	CHECK_INT(ix_doc_parse(rec, vl, 2, &d), LEDE_ECORRUPT);
 out:
 	free(rec);
 	ix_abort(t);
@@ -535,7 +626,7 @@ static void test_id_key(void)
 	ix *x = NULL;
 	ix_txn *t = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	uint32_t docid = 0;
 
 	if (!long1 || !long2)
@@ -623,7 +714,7 @@ static void test_bld(void)
 	ix *x = NULL;
 	ix_txn *t = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	ix_stats st, st2;
 	uint32_t len[4], sum = 0, docid = 0;
 	buf body_out;
@@ -798,7 +889,7 @@ static void test_bld_same_batch(void)
 	ix *x = NULL;
 	ix_txn *t = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	ix_stats st;
 	uint32_t docid = 0;
 	srch_result r;
@@ -847,7 +938,7 @@ static void test_long_doc(void)
 	ix *x = NULL;
 	ix_txn *t = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	ix_stats st;
 	buf body;
 
@@ -906,7 +997,7 @@ static void test_bulk(void)
 	char dir[64], id[32];
 	ix *x = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 1 };
+	bld_opts o = { 8 * MIB, 1, 0 };
 	ix_stats st;
 	uint64_t sum = 0;
 	uint32_t len2 = 0, len3 = 0;
@@ -1105,7 +1196,7 @@ out:
  * "alpha" when i % 3 == 0 and "beta" when i % 7 == 0. */
 static int build_common(ix *x, unsigned n)
 {
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	bld *b = NULL;
 	char id[32], bodytxt[256];
 	int rc = bld_new(x, &o, &b);
@@ -1246,7 +1337,7 @@ static void test_compact(void)
 	char dir[64];
 	ix *x = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	srch_result before[NQ], after[NQ];
 	mt_compact_counts cc;
 	ix_stats st;
@@ -1314,7 +1405,7 @@ static void test_bm25(void)
 	char big[SRCH_MAX_QUERY_BYTES + 2];
 	ix *x = NULL;
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 0 };
+	bld_opts o = { 8 * MIB, 0, 0 };
 	srch_result r;
 	double N = 3, avgdl, s1, s3, sfox;
 	uint32_t l1 = c3_len(0), l2 = c3_len(1), l3 = c3_len(2);

@@ -157,7 +157,7 @@ static void remove_index(const char *dir)
  * appended, so that terms have blocks from several writes. */
 static int load_docs(ix *x)
 {
-	bld_opts o = { 8 * MIB, 1 };
+	bld_opts o = { 8 * MIB, 1, 0 };
 	char title[64], body[MAXW * 5 + 8], id[16];
 	bld *b = NULL;
 	int rc = 0;
@@ -194,7 +194,7 @@ static int load_docs(ix *x)
 static int build_index(void)
 {
 	bld *b = NULL;
-	bld_opts o = { 8 * MIB, 1 };
+	bld_opts o = { 8 * MIB, 1, 0 };
 	char id[16];
 	int rc = 0;
 
@@ -649,7 +649,7 @@ static int agree(ix *y, const char *q, size_t k, int *top)
  * list (it holds 6 live documents), k = 6 may. */
 static int chain_check(ix *y)
 {
-	bld_opts bo = { 8 * MIB, 0 };
+	bld_opts bo = { 8 * MIB, 0, 0 };
 	bld *b = NULL;
 	char id[16], body[200 * 10 + 8];
 	int rc, top = 0;
@@ -702,7 +702,7 @@ static int chain_check(ix *y)
 static void test_one_word_top(void)
 {
 	char dir[64], id[16];
-	bld_opts bo = { 8 * MIB, 1 };
+	bld_opts bo = { 8 * MIB, 1, 0 };
 	ix *y = NULL;
 	bld *b = NULL;
 	int rc, bad, used, runs;
