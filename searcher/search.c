@@ -1582,234 +1582,6 @@ static double list_bounds(const ms_list *ls, size_t m, uint32_t at,
 	return range;
 }
 
-/* ---- a starting threshold ------------------------------------------ */
-
-/* Blocks of each word read before the walk to set a starting threshold. */
-#define SEED_BLOCKS 2
-/* Documents among them whose whole score is then looked up. */
-#define SEED_FULL 32
-
-typedef struct seed {
-	uint32_t d;
-	double v;
-} seed;
-
-static int cmp_seed_doc(const void *a, const void *b)
-{
-	const seed *x = a, *y = b;
-
-	return x->d < y->d ? -1 : x->d > y->d;
-}
-
-/* Sum the values of each docid of v[0..n) into one entry, in place;
- * *nd gets the number of distinct docids (docids are >= 1). */
-static int seed_merge(seed *v, size_t n, size_t *nd)
-{
-	size_t cap = 64, out = 0;
-	uint32_t *tab;
-
-	while (cap < 2 * n)
-		cap <<= 1;
-	tab = calloc(cap, sizeof(*tab));   /* entry of v + 1, 0 = empty */
-	if (!tab)
-		return LEDE_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t h = (v[i].d * 2654435761u) & (cap - 1);
-
-		while (tab[h] && v[tab[h] - 1].d != v[i].d)
-			h = (h + 1) & (cap - 1);
-		if (tab[h]) {
-			v[tab[h] - 1].v += v[i].v;
-		} else {
-			v[out] = v[i];
-			tab[h] = (uint32_t)++out;
-		}
-	}
-	free(tab);
-	*nd = out;
-	return 0;
-}
-
-static void seed_swap(seed *a, seed *b)
-{
-	seed t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-/* Move the k (1..n) largest values of v[0..n) to v[0..k), in no order:
- * quickselect with a three-way partition. */
-static void seed_top(seed *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n;
-
-	while (hi - lo > 1) {
-		double piv = v[lo + (hi - lo) / 2].v;
-		size_t lt = lo, gt = hi, x = lo;
-
-		/* [lo, lt) > piv, [lt, gt) == piv, [gt, hi) < piv */
-		while (x < gt) {
-			if (v[x].v > piv)
-				seed_swap(&v[lt++], &v[x++]);
-			else if (v[x].v < piv)
-				seed_swap(&v[x], &v[--gt]);
-			else
-				x++;
-		}
-		if (k <= lt)
-			hi = lt;
-		else if (k <= gt)
-			return;
-		else
-			lo = gt;
-	}
-}
-
-/* Add c's part, times wt, to each of the n documents of v (ascending
- * docids) that c holds. Its blocks are decoded as the docids reach
- * them; c itself does not move. */
-static int seed_add(sctx *s, const tcur *c, double wt, seed *v, size_t n)
-{
-	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
-	size_t at = 0, have = (size_t)-1;
-	unsigned bn = 0, j = 0;
-	int rc;
-
-	if (!(c->w > 0) || !(wt > 0))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t d = v[i].d, dl;
-
-		at = tc_find(c, at, d);
-		if (at >= c->nents)
-			break;
-		if (d < c->ents[at].first)
-			continue;
-		if (at != have) {
-			rc = tc_read(s, c, at, NULL, NULL, docids, tfs, &bn);
-			if (rc)
-				return rc;
-			have = at;
-			j = 0;
-		}
-		while (j < bn && docids[j] < d)
-			j++;
-		if (j == bn || docids[j] != d)
-			continue;
-		rc = len_get(s, d, &dl);
-		if (rc)
-			return rc;
-		v[i].v += wt * tc_part(s, c, tfs[j], dl);
-	}
-	return 0;
-}
-
-/* A threshold the k-th best score is sure to reach, before the walk
- * finds k documents: the SEED_BLOCKS blocks of highest bound of each
- * word are decoded and every live document in them gets the sum of the
- * main-field parts found there. Each sum is at most that document's
- * score (parts are positive and the title part only adds), so the k-th
- * largest sum over distinct documents is at most the k-th best score;
- * less a relative 1e-9 for rounding, it is a safe floor under which
- * the walk may prune from its first document on, instead of scoring
- * thousands until the heap fills. *floor stays -1 when the query has
- * anything that could drop a document the sums count (a date filter,
- * an excluded word) or fewer than k documents were seen. */
-static int seed_floor(sctx *s, plan *p, node **sh, size_t m, size_t k,
-		      double *floor)
-{
-	const node *r = p->root;
-	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
-	seed *v = NULL;
-	size_t nv = 0, nd, ns;
-	double lowest;
-	int rc = 0;
-
-	*floor = -1;
-	if (s->o->exhaustive || p->from || p->to || k == 0 || m == 0)
-		return 0;
-	for (size_t i = 0; i < r->nkids; i++)
-		if (r->kids[i]->occur == Q_MUST_NOT)
-			return 0;
-	v = malloc(2 * m * SEED_BLOCKS * POST_BLOCK_MAX * sizeof(*v));
-	if (!v)
-		return LEDE_ENOMEM;
-	for (size_t i = 0; i < 2 * m; i++) {
-		const node *t = sh[i / 2];
-		const tcur *c = i % 2 ? t->tb : t->c;
-		double wt = i % 2 ? t->tbw : 1;
-		size_t best[SEED_BLOCKS], nb = 0;
-
-		if (t->kind != N_TERM || !c || !(c->w > 0) || !(wt > 0))
-			continue;
-		/* the SEED_BLOCKS highest bounds, highest first */
-		for (size_t b = 0; b < c->nents; b++) {
-			size_t j = nb < SEED_BLOCKS ? nb++ : SEED_BLOCKS;
-
-			while (j > 0 && c->bub[best[j - 1]] < c->bub[b]) {
-				if (j < SEED_BLOCKS)
-					best[j] = best[j - 1];
-				j--;
-			}
-			if (j < SEED_BLOCKS)
-				best[j] = b;
-		}
-		for (size_t j = 0; j < nb; j++) {
-			unsigned n;
-
-			rc = tc_read(s, c, best[j], NULL, NULL, docids, tfs,
-				     &n);
-			if (rc)
-				goto out;
-			for (unsigned q = 0; q < n; q++) {
-				uint32_t dl;
-
-				rc = len_get(s, docids[q], &dl);
-				if (rc)
-					goto out;
-				if (!dl)
-					continue;   /* a tombstone */
-				v[nv++] = (seed){ docids[q], wt *
-					tc_part(s, c, tfs[q], dl) };
-			}
-		}
-	}
-	rc = seed_merge(v, nv, &nd);
-	if (rc || nd < k)
-		goto out;
-	/* the SEED_FULL best get their whole score (both fields of every
-	 * word), in docid order so each word's blocks are read forward */
-	ns = nd < SEED_FULL ? nd : SEED_FULL;
-	seed_top(v, nd, ns);
-	qsort(v, ns, sizeof(*v), cmp_seed_doc);
-	for (size_t i = 0; i < ns; i++)
-		v[i].v = 0;
-	for (size_t i = 0; i < m; i++) {
-		const node *t = sh[i];
-
-		if (t->kind != N_TERM)
-			continue;
-		rc = seed_add(s, t->c, 1, v, ns);
-		if (!rc && t->tb)
-			rc = seed_add(s, t->tb, t->tbw, v, ns);
-		if (rc)
-			goto out;
-	}
-	/* Whole scores are at least the partial sums they replaced, which
-	 * were at least every other sum: the k-th largest is among the
-	 * first ns when k <= ns. */
-	seed_top(v, k <= ns ? ns : nd, k);
-	lowest = v[0].v;
-	for (size_t i = 1; i < k; i++)
-		if (v[i].v < lowest)
-			lowest = v[i].v;
-	*floor = lowest * (1 - 1e-9);
-out:
-	free(v);
-	return rc;
-}
-
 /* Up to this many optional clauses, the essential ones are chosen again
  * for every stretch of docids over which all block bounds hold. */
 #define LOCAL_MAX 16
@@ -1878,7 +1650,7 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	ms_list ls[ROOT_MAX], *byasc[ROOT_MAX], *byub[ROOT_MAX];
 	ms_list *ess[ROOT_MAX], *nel[ROOT_MAX];
 	double rem[ROOT_MAX + 1], part[ROOT_MAX], blk[ROOT_MAX];
-	double range = 0, pth = -2, floor;
+	double range = 0, pth = -2;
 	unsigned char got[ROOT_MAX];
 	size_t ne = 0, nn = 0;
 	uint32_t d = 0, upto = 0;
@@ -1893,9 +1665,6 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	}
 	qsort(byasc, m, sizeof(*byasc), cmp_ub_asc);
 	qsort(byub, m, sizeof(*byub), cmp_ub_desc);
-	rc = seed_floor(s, p, sh, m, hp->m, &floor);
-	if (rc)
-		return rc;
 	for (;;) {
 		double sc = 0, x, th, bound;
 		size_t i;
@@ -1903,8 +1672,6 @@ static int run_maxscore(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		uint32_t c = DOC_END, target;
 
 		th = heap_min(hp);
-		if (th < floor)
-			th = floor;
 		prune = !s->o->exhaustive && th >= 0;
 		if (th != pth && local) {
 			pth = th;
@@ -2183,7 +1950,7 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	wterm *ess[WIN_MAX], *nel[WIN_MAX];
 	size_t ord[WIN_MAX];
 	double part[WIN_MAX], rem[WIN_MAX + 1], wbs[WIN_MAX];
-	double floor, th, gub = 0;
+	double th, gub = 0;
 	unsigned char got[WIN_MAX];
 	size_t ne, nn;
 	int rc = 0;
@@ -2199,15 +1966,12 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		w[i].ttf = w[i].tf + WIN;
 		gub += sh[i]->ub;
 	}
-	rc = seed_floor(s, p, sh, m, hp->m, &floor);
 	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
 		uint32_t hi = lo + WIN - 1, dl;
 		double sum = 0;
 		size_t i, j;
 
 		th = heap_min(hp);
-		if (th < floor)
-			th = floor;
 		if (th >= 0 && gub <= th)
 			break;          /* nothing left can enter the top k */
 		for (i = 0; i < m; i++) {
@@ -2310,8 +2074,6 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 					goto next;
 				heap_push(hp, (srch_hit){ d, sc, 0 });
 				th = heap_min(hp);
-				if (th < floor)
-					th = floor;
 next:
 				acc[off] = 0;
 				for (j = 0; j < ne; j++)
@@ -2400,13 +2162,10 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 	uint32_t d = 1, last;
 	int rc, live, ok, done;
 	int32_t date;
-	double sc, th, ub, floor;
+	double sc, th, ub;
 
 	rc = one_word_top(s, p, hp, k, &done);
 	if (rc || done)
-		return rc;
-	rc = seed_floor(s, p, &k, 1, hp->m, &floor);
-	if (rc)
 		return rc;
 	for (;;) {
 		rc = tc_advance(s, tb, d);
@@ -2419,8 +2178,6 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		 * may not reach the threshold, and the main block stays
 		 * undecoded (headline documents are spread over most). */
 		th = heap_min(hp);
-		if (th < floor)
-			th = floor;
 		if (th >= 0) {
 			ub = (tc_block_ub(c, d, &last) +
 			      k->tbw * tc_score(s, tb)) * UB_SLACK;
@@ -2464,8 +2221,6 @@ static int run_one_word(sctx *s, plan *p, heap *hp, node *k)
 		if (d == DOC_END - 1)
 			break;
 		th = heap_min(hp);
-		if (th < floor)
-			th = floor;
 		while (th >= 0) {
 			ub = tc_block_ub(c, target, &last);
 			if (ub >= th)
