@@ -1863,7 +1863,8 @@ typedef struct wterm {
 	double wb;               /* bound over the window, title part in */
 	wblk mb, tb;             /* the blocks of c / tb decoded last */
 	uint32_t *tf, *ttf;      /* WIN tfs of c / tb over the window,
-				    0 = absent */
+				    valid where has / thas has the bit */
+	uint64_t has[WIN / 64], thas[WIN / 64];
 } wterm;
 
 /* The highest block bound of c over [lo, hi]; *at moves to c's first
@@ -1897,10 +1898,11 @@ static int window_ok(const sctx *s, const plan *p, node **sh, size_t m)
 
 /* Decode c's postings in [lo, lo + WIN) (from its block at on) into
  * tf, adding each one's part times wt (main field: with the length norm)
- * to acc and marking the documents in seen. */
+ * to acc and marking the documents in has (tf is valid where has has
+ * the bit). */
 static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 		      double wt, uint32_t lo, const uint16_t *lens,
-		      uint32_t *tf, double *acc, uint64_t *seen)
+		      uint32_t *tf, double *acc, uint64_t *has)
 {
 	uint32_t hi = lo + WIN - 1;
 	int rc;
@@ -1935,7 +1937,7 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 				continue;   /* a tombstone */
 			tf[off] = bk->tfs[q];
 			acc[off] += wt * tc_part(s, c, bk->tfs[q], dl);
-			seen[off / 64] |= (uint64_t)1 << (off % 64);
+			has[off / 64] |= (uint64_t)1 << (off % 64);
 		}
 	}
 	return 0;
@@ -1943,8 +1945,9 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 
 /* The window's arrays, kept by each thread from one search to the next:
  * zeroing half a megabyte for every query cost news queries (50-100 µs)
- * about a tenth of their time. run_window leaves them all zero, also
- * when it stops on an error. */
+ * about a tenth of their time. run_window leaves acc all zero, also
+ * when it stops on an error; a tf counts only where its list's bit is
+ * set (wterm.has), so tf needs no zeroing. */
 typedef struct wscratch {
 	double *acc;             /* WIN sums */
 	uint32_t *tf;            /* 2 * words * WIN tfs */
@@ -1969,8 +1972,7 @@ static void ws_init(void)
 	ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0;
 }
 
-/* This thread's arrays, with room for m words (zeroed); NULL without
- * memory. */
+/* This thread's arrays, with room for m words; NULL without memory. */
 static wscratch *ws_get(size_t m)
 {
 	wscratch *w;
@@ -1991,7 +1993,7 @@ static wscratch *ws_get(size_t m)
 		}
 	}
 	if (w->words < m) {
-		uint32_t *tf = calloc(2 * m * (size_t)WIN, sizeof(*tf));
+		uint32_t *tf = malloc(2 * m * (size_t)WIN * sizeof(*tf));
 
 		if (!tf)
 			return NULL;
@@ -2009,7 +2011,6 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 	wscratch *ws = ws_get(m);
 	double *acc = ws ? ws->acc : NULL;
 	uint32_t *tfmem = ws ? ws->tf : NULL;
-	uint64_t seen[WIN / 64];
 	wterm *ess[WIN_MAX], *nel[WIN_MAX];
 	size_t ord[WIN_MAX];
 	double part[WIN_MAX], rem[WIN_MAX + 1], wbs[WIN_MAX];
@@ -2022,7 +2023,6 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		rc = LEDE_ENOMEM;
 		goto out;
 	}
-	memset(seen, 0, sizeof(seen));
 	for (size_t i = 0; i < m; i++) {
 		w[i].n = sh[i];
 		w[i].tf = tfmem + 2 * i * WIN;
@@ -2065,17 +2065,24 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			wterm *t = ess[j];
 
 			rc = win_gather(s, t->n->c, t->at, &t->mb, 1, lo,
-					s->lens, t->tf, acc, seen);
+					s->lens, t->tf, acc, t->has);
 			if (!rc && t->n->tb)
 				rc = win_gather(s, t->n->tb, t->tat, &t->tb,
 						t->n->tbw, lo, s->lens,
-						t->ttf, acc, seen);
+						t->ttf, acc, t->thas);
 		}
 		/* the documents reached, in docid order */
 		for (size_t wi = 0; wi < WIN / 64; wi++) {
-			uint64_t bits = seen[wi];
+			uint64_t bits = 0, hb[WIN_MAX], thb[WIN_MAX];
 
-			seen[wi] = 0;
+			/* the documents some list reached; each list's own
+			 * bits say which of its tfs are valid */
+			for (j = 0; j < ne; j++) {
+				hb[j] = ess[j]->has[wi];
+				thb[j] = ess[j]->thas[wi];
+				ess[j]->has[wi] = ess[j]->thas[wi] = 0;
+				bits |= hb[j] | thb[j];
+			}
 			while (bits) {
 				uint32_t off = (uint32_t)(wi * 64 +
 					(unsigned)__builtin_ctzll(bits));
@@ -2095,13 +2102,15 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 				for (j = 0; j < ne; j++) {
 					wterm *t = ess[j];
 					node *k = t->n;
-					double tf = t->tf[off];
+					uint64_t bit = (uint64_t)1 << (off % 64);
+					double tf;
 
-					if (!t->tf[off])
+					if (!(hb[j] & bit))
 						continue;
+					tf = t->tf[off];
 					/* as node_score adds them */
 					x = k->c->w * tf / (tf + s->K);
-					if (t->ttf[off]) {
+					if (thb[j] & bit) {
 						double tt = t->ttf[off];
 
 						x += k->tbw * (k->tb->w * tt /
@@ -2139,8 +2148,6 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 				th = heap_min(hp);
 next:
 				acc[off] = 0;
-				for (j = 0; j < ne; j++)
-					ess[j]->tf[off] = ess[j]->ttf[off] = 0;
 			}
 		}
 	}
