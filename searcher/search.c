@@ -2004,6 +2004,27 @@ static wscratch *ws_get(size_t m)
 	return w;
 }
 
+/* A non-essential word with at most this many postings in the window
+ * per posting of the essential ones is added up with them instead of
+ * probed: probing a candidate costs several times adding a posting, and
+ * a word as frequent as the others would be probed at most of their
+ * documents. Highest bound first, while the ratio holds. Measured
+ * (second to fifth of five interleaved runs, medians): 0 -> 0.75 moved
+ * 1M T2+T3 p99 3565 -> 3173 µs at the same p50, news p50 / p99 46 / 166
+ * -> 44 / 150 µs; 1.0 was better on news, worse at 1M p50. */
+#define WIN_PROMOTE 0.75
+
+/* Postings of c in blocks from at that start by hi (those of a block
+ * partly in the window all count). */
+static double win_np(const tcur *c, size_t at, uint32_t hi)
+{
+	double n = 0;
+
+	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++)
+		n += c->ents[j].n;
+	return n;
+}
+
 static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 {
 	node *r = p->root;
@@ -2057,6 +2078,24 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			nel[nn++] = &w[ord[j]];
 		for (j = m; j-- > i;)
 			ess[ne++] = &w[ord[j]];
+		if (nn > 0) {
+			double npe = 0;
+
+			for (j = 0; j < ne; j++)
+				npe += win_np(ess[j]->n->c, ess[j]->at, hi);
+			while (nn > 0) {
+				double npn = win_np(nel[0]->n->c,
+						    nel[0]->at, hi);
+
+				if (npn > WIN_PROMOTE * npe)
+					break;
+				npe += npn;
+				ess[ne++] = nel[0];
+				for (j = 1; j < nn; j++)
+					nel[j - 1] = nel[j];
+				nn--;
+			}
+		}
 		rem[nn] = 0;
 		for (j = nn; j-- > 0;)
 			rem[j] = rem[j + 1] + nel[j]->wb;
