@@ -2013,6 +2013,14 @@ static wscratch *ws_get(size_t m)
  * 1M T2+T3 p99 3565 -> 3173 µs at the same p50, news p50 / p99 46 / 166
  * -> 44 / 150 µs; 1.0 was better on news, worse at 1M p50. */
 #define WIN_PROMOTE 0.75
+/* And more, when the last window that probed found many candidates: a
+ * word is added up while its postings are at most WIN_PROBE_COST times
+ * the candidates that window had per essential posting, times the
+ * essential postings here. Two frequent words ("inc pct") are then
+ * added up whole instead of probing one at every second document of
+ * the other. 1M T2 p99 2539 -> 1933 µs, news T2 p99 134 -> 114 µs,
+ * p50 unchanged (2 and 6 measured worse at 1M). */
+#define WIN_PROBE_COST 4
 
 /* Postings of c in blocks from at that start by hi (those of a block
  * partly in the window all count). */
@@ -2027,6 +2035,8 @@ static double win_np(const tcur *c, size_t at, uint32_t hi)
 
 static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 {
+	double cand_rate = 0, ess_np = 0;
+	uint64_t cand0 = 0;
 	node *r = p->root;
 	wterm *w = calloc(m, sizeof(*w));
 	wscratch *ws = ws_get(m);
@@ -2079,15 +2089,17 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		for (j = m; j-- > i;)
 			ess[ne++] = &w[ord[j]];
 		if (nn > 0) {
-			double npe = 0;
+			double npe = 0, promote = WIN_PROBE_COST * cand_rate;
 
 			for (j = 0; j < ne; j++)
 				npe += win_np(ess[j]->n->c, ess[j]->at, hi);
+			if (promote < WIN_PROMOTE)
+				promote = WIN_PROMOTE;
 			while (nn > 0) {
 				double npn = win_np(nel[0]->n->c,
 						    nel[0]->at, hi);
 
-				if (npn > WIN_PROMOTE * npe)
+				if (npn > promote * npe)
 					break;
 				npe += npn;
 				ess[ne++] = nel[0];
@@ -2099,6 +2111,10 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		rem[nn] = 0;
 		for (j = nn; j-- > 0;)
 			rem[j] = rem[j + 1] + nel[j]->wb;
+		cand0 = s->candidates;
+		ess_np = 0;
+		for (j = 0; nn > 0 && j < ne; j++)
+			ess_np += win_np(ess[j]->n->c, ess[j]->at, hi);
 		rc = len_get(s, lo, &dl);
 		for (j = 0; !rc && j < ne; j++) {
 			wterm *t = ess[j];
@@ -2189,6 +2205,8 @@ next:
 				acc[off] = 0;
 			}
 		}
+		if (nn > 0 && ess_np > 0)
+			cand_rate = (double)(s->candidates - cand0) / ess_np;
 	}
 out:
 	for (size_t i = 0; w && i < m; i++) {
