@@ -50,12 +50,21 @@ int buf_nul(buf *b) LEDE_WUR;
 int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v) LEDE_WUR;
 /* Same, but fails with LEDE_ECORRUPT if the value exceeds UINT32_MAX. */
 int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *v) LEDE_WUR;
-/* varint_get32 with the common one-byte case inlined (hot decoders). */
+/* varint_get32 with the common one- and two-byte cases inlined (hot
+ * decoders). */
 static inline int varint_get32_fast(const uint8_t **p, const uint8_t *end,
 				    uint32_t *v)
 {
-	if (*p < end && **p < 0x80) {
-		*v = *(*p)++;
+	const uint8_t *q = *p;
+
+	if (q < end && q[0] < 0x80) {
+		*v = q[0];
+		*p = q + 1;
+		return 0;
+	}
+	if (end - q >= 2 && q[1] < 0x80) {
+		*v = (uint32_t)(q[0] & 0x7f) | (uint32_t)q[1] << 7;
+		*p = q + 2;
 		return 0;
 	}
 	return varint_get32(p, end, v);

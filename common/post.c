@@ -947,19 +947,21 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 		return LEDE_ECORRUPT;
 	if (nb == 0)
 		return p == end ? 0 : LEDE_ECORRUPT;
-	v = calloc((size_t)nb, sizeof(*v));
+	/* not zeroed: every field read is set below (pairs up to npairs) */
+	v = malloc((size_t)nb * sizeof(*v));
 	if (!v)
 		return LEDE_ENOMEM;
 	for (i = 0; i < nb; i++) {
 		post_dirent *e = &v[i];
-		uint32_t j;
+		uint32_t j, d;
 
-		if (varint_get(&p, end, &x) || x == 0 || x > UINT32_MAX - prev)
+		if (varint_get32_fast(&p, end, &d) || d == 0 ||
+		    d > UINT32_MAX - prev)
 			goto out;
-		e->first = (uint32_t)(prev + x);
-		if (varint_get(&p, end, &x) || x > UINT32_MAX - e->first)
+		e->first = (uint32_t)(prev + d);
+		if (varint_get32_fast(&p, end, &d) || d > UINT32_MAX - e->first)
 			goto out;
-		e->last = (uint32_t)(e->first + x);
+		e->last = e->first + d;
 		if (end - p < 2)
 			goto out;
 		e->n = (uint32_t)p[0] + 1;
@@ -968,8 +970,8 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 		if (e->npairs < 1 || e->npairs > POST_MAX_PAIRS)
 			goto out;
 		for (j = 0; j < e->npairs; j++) {
-			if (varint_get32(&p, end, &e->pairs[j].tf) ||
-			    varint_get32(&p, end, &e->pairs[j].len))
+			if (varint_get32_fast(&p, end, &e->pairs[j].tf) ||
+			    varint_get32_fast(&p, end, &e->pairs[j].len))
 				goto out;
 		}
 		if (!dirent_ok(e, (uint32_t)prev, i == 0))
