@@ -58,6 +58,11 @@ struct ix_txn {
 	ix *x;
 	MDB_txn *txn;
 	int write;
+	/* A read transaction's length chunks as found (checked) so far:
+	 * their place in the map holds until it ends, and each query walks
+	 * them all again (245 lookups a query at 1M). NULL = not yet. */
+	const uint8_t **lens;
+	size_t nlens;
 };
 
 struct ix_blocks {
@@ -560,6 +565,7 @@ int ix_commit(ix_txn *t)
 	int err = rc ? lmdb_fail(t->x, rc, "cannot commit") : 0;
 
 	pthread_rwlock_unlock(&t->x->txlock);
+	free(t->lens);
 	free(t);
 	return err;
 }
@@ -570,6 +576,7 @@ void ix_abort(ix_txn *t)
 		return;
 	mdb_txn_abort(t->txn);
 	pthread_rwlock_unlock(&t->x->txlock);
+	free(t->lens);
 	free(t);
 }
 
@@ -857,6 +864,26 @@ int ix_body_get(ix_txn *t, uint32_t docid, buf *out)
 
 /* ix_get of a length chunk, skipping the checksum when the value is where
  * it was last verified (see lens_ok). */
+/* Remember a checked chunk for the rest of read transaction t (a
+ * failed allocation only forgoes the shortcut). */
+static void lens_keep(ix_txn *t, uint32_t chunk, const uint8_t *v)
+{
+	if (chunk >= t->nlens) {
+		size_t n = t->nlens ? t->nlens : 64;
+		const uint8_t **p;
+
+		while (n <= chunk)
+			n *= 2;
+		p = realloc(t->lens, n * sizeof(*p));
+		if (!p)
+			return;
+		memset(p + t->nlens, 0, (n - t->nlens) * sizeof(*p));
+		t->lens = p;
+		t->nlens = n;
+	}
+	t->lens[chunk] = v;
+}
+
 static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
 		    const uint8_t **v, size_t *n)
 {
@@ -864,6 +891,11 @@ static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
 	MDB_val key = { 4, (void *)k }, val;
 	int rc;
 
+	if (chunk < t->nlens && t->lens[chunk]) {
+		*v = t->lens[chunk];
+		*n = IX_LEN_CHUNK * 2;
+		return 0;
+	}
 	rc = mdb_get(t->txn, x->dbi[IX_LENS], &key, &val);
 	if (rc == MDB_NOTFOUND)
 		return LEDE_ENOTFOUND;
@@ -875,6 +907,8 @@ static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
 	    val.mv_data) {
 		*v = val.mv_data;
 		*n = val.mv_size - IX_SUM_BYTES;
+		if (!t->write)
+			lens_keep(t, chunk, val.mv_data);
 		return 0;
 	}
 	rc = val_open(IX_LENS, &key, &val);
@@ -883,6 +917,8 @@ static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
 	if (!rc && x->lens_ok && chunk < IX_LENS_OK_MAX)
 		atomic_store_explicit(&x->lens_ok[chunk], val.mv_data,
 				      memory_order_relaxed);
+	if (!rc && !t->write && val.mv_size == IX_LEN_CHUNK * 2)
+		lens_keep(t, chunk, val.mv_data);
 	return rc;
 }
 
