@@ -391,8 +391,25 @@ static void tf_all_one(uint32_t *v, unsigned n)
 		v[i] = 1;
 }
 
+static int block_decode(const uint8_t *p, size_t len, uint32_t first,
+			uint32_t *docids, uint32_t *tfs, unsigned *n);
+
 int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 		      uint32_t *docids, uint32_t *tfs, unsigned *n)
+{
+	return block_decode(p, len, first, docids, tfs, n);
+}
+
+int post_block_docids(const uint8_t *p, size_t len, uint32_t first,
+		      uint32_t *docids, unsigned *n)
+{
+	return block_decode(p, len, first, docids, NULL, n);
+}
+
+/* tfs NULL: the docids only (the tfs' bytes and exceptions are not
+ * read). */
+static int block_decode(const uint8_t *p, size_t len, uint32_t first,
+			uint32_t *docids, uint32_t *tfs, unsigned *n)
 {
 	const uint8_t *q, *end = p + len;
 	unsigned cnt, hd, ht, wd, wt, i;
@@ -438,6 +455,10 @@ int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 	if (d + cnt - 1 > UINT32_MAX)
 		return LEDE_ECORRUPT;
 
+	if (!tfs) {
+		*n = cnt;
+		return 0;
+	}
 	if (ht == 0) {
 		/* The common case for rare terms: every tf is 1. */
 		tf_all_one(tfs, cnt);

@@ -153,6 +153,10 @@ int post_block_encode(const uint32_t *docids, const uint32_t *tfs,
  * mismatch, n out of range, docid overflow). */
 int post_block_decode(const uint8_t *p, size_t len, uint32_t first,
 		      uint32_t *docids, uint32_t *tfs, unsigned *n) LEDE_WUR;
+/* The docids alone (counting): the tfs are neither decoded nor checked
+ * (the value's checksum still covers them). */
+int post_block_docids(const uint8_t *p, size_t len, uint32_t first,
+		      uint32_t *docids, unsigned *n) LEDE_WUR;
 
 /* Encode positions of n documents; doc i has tfs[i] positions, all
  * concatenated in pos (strictly increasing within one document).

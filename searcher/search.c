@@ -227,7 +227,8 @@ static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
 		if (first != e->first)
 			return LEDE_ECORRUPT;
 	}
-	rc = post_block_decode(bp, bl, first, docids, tfs, n);
+	rc = tfs ? post_block_decode(bp, bl, first, docids, tfs, n) :
+		   post_block_docids(bp, bl, first, docids, n);
 	if (rc)
 		return rc;
 	if (*n != e->n || docids[*n - 1] != e->last)
@@ -1484,10 +1485,14 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 			if ((k->occur == Q_MUST_NOT) != pass)
 				continue;
 			for (size_t bi = 0; bi < c->nents; bi++) {
-				rc = tc_load(s, c, bi);
+				unsigned nd;
+
+				/* docids only; tc_rewind follows */
+				rc = tc_read(s, c, bi, &c->bk, &c->bk_at,
+					     c->docids, NULL, &nd);
 				if (rc)
 					goto out;
-				for (unsigned j = 0; j < c->n; j++) {
+				for (unsigned j = 0; j < nd; j++) {
 					uint32_t d = c->docids[j];
 					if (d >= next_docid) {
 						rc = LEDE_ECORRUPT;

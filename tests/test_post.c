@@ -209,6 +209,14 @@ static int block_roundtrip(const uint32_t *d, const uint32_t *tf,
 	for (i = 0; ok && i < n; i++)
 		if (od[i] != d[i] || ot[i] != tf[i])
 			ok = 0;
+	/* the docids alone, as counting reads them */
+	memset(od, 0, sizeof(od));
+	on = 0;
+	if (post_block_docids(p, b.len, d[0], od, &on) || on != n)
+		ok = 0;
+	for (i = 0; ok && i < n; i++)
+		if (od[i] != d[i])
+			ok = 0;
 	exact_free(p, b.len);
 	buf_release(&b);
 	return ok;
