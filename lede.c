@@ -10,6 +10,7 @@
  *   lede search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]
  *               [--syntax]
  *   lede serve [-i DIR] [--listen HOST:PORT] [--threads N]
+ *              [--request-timeout S]
  *   lede stats [-i DIR]
  *   lede check [-i DIR]
  *   lede compact [-i DIR]
@@ -99,8 +100,9 @@ static void usage(FILE *f)
 "  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
 "         [--syntax] [--stats] TREC run for qid<TAB>query lines\n"
 "  serve [-i DIR] [--listen HOST:PORT] [--threads N]\n"
-"                              the search page and JSON API over HTTP\n"
-"                              (default 127.0.0.1:8080)\n"
+"        [--request-timeout S]  the search page and JSON API over HTTP\n"
+"                              (default 127.0.0.1:8080); a request not\n"
+"                              in whole S seconds (30) is cut off\n"
 "  stats [-i DIR]              documents, terms, postings, bytes per table\n"
 "  check [-i DIR]              verify every block and record\n"
 "  compact [-i DIR]            merge small blocks, drop deleted postings\n"
@@ -120,7 +122,7 @@ typedef struct opts {
 	int json, explain, count, syntax, exhaustive;
 	int rm3, stats;
 	const char *listen;
-	size_t threads;
+	size_t threads, req_timeout;
 	size_t fb_docs, fb_terms;
 	double fb_orig;           /* < 0 unset */
 	int sort;                 /* -1 unset */
@@ -229,6 +231,14 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 		} else if (strcmp(a, "--listen") == 0) {
 			NEED_VAL();
 			o->listen = val;
+		} else if (strcmp(a, "--request-timeout") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->req_timeout) ||
+			    o->req_timeout < 1 || o->req_timeout > 3600) {
+				lede_err("--request-timeout wants seconds, "
+					 "1..3600");
+				return -1;
+			}
 		} else if (strcmp(a, "--threads") == 0) {
 			NEED_VAL();
 			if (parse_size(val, &o->threads) || o->threads < 1 ||
@@ -1176,6 +1186,7 @@ static int cmd_serve(opts *o)
 	wo.port = (unsigned)port;
 	wo.threads = o->threads ? (unsigned)o->threads :
 		(unsigned)(ncpu > 0 ? ncpu : 2);
+	wo.req_timeout = (unsigned)o->req_timeout;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

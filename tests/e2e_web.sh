@@ -49,7 +49,8 @@ if ! "$LEDE" index -q -i "$IX" "$T/a.jsonl" >"$T/out" 2>&1; then
 fi
 
 # start the server on a free port; its first line names the URL
-"$LEDE" serve -i "$IX" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+"$LEDE" serve -i "$IX" --listen 127.0.0.1:0 --request-timeout 6 \
+	>"$T/serve.out" 2>"$T/serve.err" &
 pid=$!
 URL=
 i=0
@@ -92,6 +93,8 @@ refuses "serve --listen nonsense" \
 refuses "serve --threads 0" \
 	"$LEDE" serve -i "$IX" --listen 127.0.0.1:0 --threads 0
 refuses "serve --bogus" "$LEDE" serve -i "$IX" --bogus
+refuses "serve --request-timeout 0" \
+	"$LEDE" serve -i "$IX" --listen 127.0.0.1:0 --request-timeout 0
 
 # the index changes under the running server: new, replaced, removed
 python3 "$W" fixture-live >"$T/live.jsonl"
@@ -111,7 +114,7 @@ if timeout 60 python3 "$W" sigint "$LEDE" "$IX" >"$T/out" 2>&1; then ok; else
 # the background checks
 for c in $(python3 "$W" --list bg); do
 	eval "p=\$bgpid_$c"
-	if wait "$p"; then ok; sed -n '/closed after/s/^/    /p' "$T/bg.$c"
+	if wait "$p"; then ok; sed -n '/closed after\|cut after/s/^/    /p' "$T/bg.$c"
 	else bad "$c"; grep -v "^ok " "$T/bg.$c" | sed 's/^/    /'; fi
 done
 bgpids=

@@ -1374,6 +1374,34 @@ def bg_half_request_timeout():
     true(2 <= dt <= 45, "half request closed after %.1f s" % dt)
     print("half-sent request closed after %.1f s" % dt)
 
+@check("bg")
+def bg_drip_deadline():
+    """A request sent a byte a second never goes idle; the server
+    (started with --request-timeout 6) cuts it off all the same."""
+    s = socket.create_connection((HOST, PORT), timeout=60)
+    s.sendall(b"GET /api/search?q=oil HTTP/1.1\r\nX-Slow: ")
+    t0 = time.time()
+    s.settimeout(1)
+    b, cut = b"", False
+    while time.time() - t0 < 40:
+        try:
+            s.sendall(b"a")
+            got = s.recv(65536)
+            if got == b"":
+                cut = True
+                break
+            b += got
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            cut = True
+            break
+    dt = time.time() - t0
+    s.close()
+    true(cut, "a dripping request is open after %.0f s" % dt)
+    true(4 <= dt <= 20, "dripping request cut after %.1f s" % dt)
+    print("dripping request cut after %.1f s" % dt)
+
 # ---------------------------------------------------------------- sigint
 
 

@@ -18,10 +18,12 @@
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <cJSON.h>
@@ -140,6 +142,20 @@ static void sug_release(sug *s)
 
 /* ---- server state ---------------------------------------------------- */
 
+/* An open connection, for the request deadline. fd and peer are what
+ * the connection had when it opened: the watchdog cuts a socket only
+ * while it still has that peer, so a number reused after MHD closed
+ * it is never touched. */
+typedef struct conn {
+	struct conn *next, **pprev;
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	double since;             /* when it began waiting for a request */
+	int waiting;              /* no request being handled */
+	int cut;                  /* shut down already */
+} conn;
+
 typedef struct srv {
 	ix *x;
 	const char *dir;
@@ -165,6 +181,11 @@ typedef struct srv {
 	char *stats_json;
 	uint32_t stats_next;
 	uint64_t stats_ndocs;
+	/* open connections (request deadline) */
+	pthread_mutex_t cmu;
+	conn *conns;
+	unsigned req_timeout;
+	uint64_t cut;             /* connections cut off so far */
 } srv;
 
 static int ana_get(srv *s, ana **out)
@@ -309,6 +330,100 @@ out:
 	return rc;
 }
 
+/* ---- the request deadline ------------------------------------------ */
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **sock_ctx,
+		    enum MHD_ConnectionNotificationCode toe)
+{
+	srv *s = cls;
+	conn *k = *sock_ctx;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c,
+				MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*sock_ctx = NULL;
+		k = calloc(1, sizeof(*k));
+		if (!k || !ci) {
+			free(k);   /* untracked: only the idle timeout */
+			return;
+		}
+		k->fd = ci->connect_fd;
+		k->peer_len = sizeof(k->peer);
+		if (getpeername(k->fd, (struct sockaddr *)&k->peer,
+				&k->peer_len) != 0) {
+			free(k);
+			return;
+		}
+		k->since = mono_s();
+		k->waiting = 1;
+		pthread_mutex_lock(&s->cmu);
+		k->next = s->conns;
+		k->pprev = &s->conns;
+		if (s->conns)
+			s->conns->pprev = &k->next;
+		s->conns = k;
+		pthread_mutex_unlock(&s->cmu);
+		*sock_ctx = k;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && k) {
+		pthread_mutex_lock(&s->cmu);
+		*k->pprev = k->next;
+		if (k->next)
+			k->next->pprev = k->pprev;
+		pthread_mutex_unlock(&s->cmu);
+		free(k);
+		*sock_ctx = NULL;
+	}
+}
+
+/* A request of c has arrived whole (busy 1) or been answered (0). */
+static void conn_busy(srv *s, struct MHD_Connection *c, int busy)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn *k = ci ? ci->socket_context : NULL;
+
+	if (!k)
+		return;
+	pthread_mutex_lock(&s->cmu);
+	k->waiting = !busy;
+	if (!busy)
+		k->since = mono_s();
+	pthread_mutex_unlock(&s->cmu);
+}
+
+/* Cut off every connection that has waited longer than the deadline for
+ * its request, while its socket still has the peer it opened with. */
+static void conn_watch(srv *s)
+{
+	double now = mono_s();
+
+	pthread_mutex_lock(&s->cmu);
+	for (conn *k = s->conns; k; k = k->next) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+
+		if (!k->waiting || k->cut || now - k->since < s->req_timeout)
+			continue;
+		if (getpeername(k->fd, (struct sockaddr *)&peer, &len) != 0 ||
+		    len != k->peer_len || memcmp(&peer, &k->peer, len) != 0)
+			continue;
+		shutdown(k->fd, SHUT_RDWR);
+		k->cut = 1;
+		s->cut++;
+	}
+	pthread_mutex_unlock(&s->cmu);
+}
+
 /* ---- requests -------------------------------------------------------- */
 
 typedef struct req {
@@ -335,9 +450,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	req *r = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	conn_busy(cls, c, 0);
 	if (r) {
 		free(r->uri);
 		free(r);
@@ -1231,6 +1345,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	(void)url;
 	(void)version;
 	(void)upload;
+	conn_busy(s, c, 1);   /* its headers are in: off the deadline */
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		*upload_size = 0;   /* a body is not read; the connection
 				     * closes after the answer */
@@ -1318,6 +1433,8 @@ int web_serve(const web_opts *o, volatile sig_atomic_t *stop)
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.amu, NULL);
 	pthread_mutex_init(&s.smu, NULL);
+	pthread_mutex_init(&s.cmu, NULL);
+	s.req_timeout = o->req_timeout ? o->req_timeout : WEB_REQ_TIMEOUT;
 	pthread_rwlock_init(&s.clock, NULL);
 	s.dir = o->dir;
 	rc = ix_open(o->dir, IX_RDONLY, NULL, &s.x);
@@ -1368,6 +1485,7 @@ int web_serve(const web_opts *o, volatile sig_atomic_t *stop)
 			     (size_t)(WEB_MAX_URI * 4),
 			     MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_done, &s,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_conn, &s,
 			     MHD_OPTION_END);
 	if (!d) {
 		lede_err("cannot listen on %s:%u (in use, or not an address "
@@ -1380,9 +1498,13 @@ int web_serve(const web_opts *o, volatile sig_atomic_t *stop)
 	snprintf(s.base, sizeof(s.base), "http://%s:%u", o->host, port);
 	printf("lede: serving %s at %s/\n", o->dir, s.base);
 	fflush(stdout);
-	/* the signal handler only sets *stop: look at it often */
-	while (!*stop)
+	/* the signal handler only sets *stop: look at it often, and at
+	 * the connections waiting for their requests every second */
+	for (unsigned tick = 0; !*stop; tick++) {
 		usleep(100000);
+		if (tick % 10 == 9)
+			conn_watch(&s);
+	}
 	rc = 0;
 out:
 	if (d)
@@ -1398,5 +1520,6 @@ out:
 	pthread_rwlock_destroy(&s.clock);
 	pthread_mutex_destroy(&s.amu);
 	pthread_mutex_destroy(&s.smu);
+	pthread_mutex_destroy(&s.cmu);
 	return rc;
 }
