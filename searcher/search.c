@@ -2283,6 +2283,229 @@ out:
 	return rc;
 }
 
+/* ---- required words, a window at a time ---------------------------
+ *
+ * For a root of 2..WIN_MAX required plain words and nothing else: over
+ * each window, the word with the fewest postings there is read whole,
+ * each other only in the blocks that hold a document all before it had
+ * (the intersection so far), and the headline lists only for the
+ * documents of the whole intersection; those are scored exactly, as
+ * node_score adds the parts, and in the root's order (canon_sum). A
+ * window where some word has no block, or whose bounds sum to no more
+ * than the threshold, is passed undecoded. */
+
+/* True when any bit of b (WIN bits) in [a, z] is set. */
+static int bits_any(const uint64_t *b, uint32_t a, uint32_t z)
+{
+	size_t wa = a / 64, wz = z / 64;
+	uint64_t ma = ~(uint64_t)0 << (a % 64);
+	uint64_t mz = ~(uint64_t)0 >> (63 - z % 64);
+
+	if (wa == wz)
+		return (b[wa] & ma & mz) != 0;
+	if (b[wa] & ma)
+		return 1;
+	for (size_t i = wa + 1; i < wz; i++)
+		if (b[i])
+			return 1;
+	return (b[wz] & mz) != 0;
+}
+
+/* The tfs of c's live postings in the window from lo, for the documents
+ * marked in only (NULL: all), into tf, marking them in has; a block
+ * with none of them in its stretch is not decoded. */
+static int win_tfs(sctx *s, const tcur *c, size_t at, wblk *bk, uint32_t lo,
+		   const uint16_t *lens, uint32_t *tf, uint64_t *has,
+		   const uint64_t *only)
+{
+	uint32_t hi = lo + WIN - 1;
+	int rc;
+
+	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++) {
+		uint32_t a = c->ents[j].first, z = c->ents[j].last;
+		unsigned q = 0;
+
+		if (only && !bits_any(only, a < lo ? 0 : a - lo,
+				      z > hi ? WIN - 1 : z - lo))
+			continue;
+		if (bk->bi != j + 1) {
+			rc = tc_read(s, c, j, &bk->cur, &bk->cur_at,
+				     bk->docids, bk->tfs, &bk->n);
+			if (rc)
+				return rc;
+			bk->bi = j + 1;
+		}
+		while (q < bk->n && bk->docids[q] < lo)
+			q++;
+		for (; q < bk->n && bk->docids[q] <= hi; q++) {
+			uint32_t off = bk->docids[q] - lo;
+			uint64_t bit = (uint64_t)1 << (off % 64);
+
+			if (!lens[off] || (only && !(only[off / 64] & bit)))
+				continue;
+			tf[off] = bk->tfs[q];
+			has[off / 64] |= bit;
+		}
+	}
+	return 0;
+}
+
+/* Whether run_window_and takes the root: every word must average
+ * AND_WIN_MIN postings a window or more. Rarer words are met faster
+ * document by document (leapfrogging), and the windows would each cost
+ * their overhead for a handful of documents: 1M AND queries, 1 ->
+ * 64 moved p50 565 -> 510 µs at the same p99 (2.9 ms; 4.5-5 ms without
+ * the windows). */
+#define AND_WIN_MIN 64
+static int window_and_ok(const sctx *s, const plan *p, node **must,
+			 size_t nm)
+{
+	if (s->o->exhaustive || p->from || p->to || nm < 2 ||
+	    nm > WIN_MAX || nm != p->root->nkids)
+		return 0;
+	for (size_t i = 0; i < nm; i++)
+		if (must[i]->kind != N_TERM || must[i]->c->title ||
+		    must[i]->c->df < AND_WIN_MIN *
+		    (uint64_t)((s->next_docid + WIN - 1) / WIN))
+			return 0;
+	return 1;
+}
+
+static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
+			  size_t m)
+{
+	node *r = p->root;
+	wterm *w = calloc(m, sizeof(*w));
+	wscratch *ws = ws_get(m);
+	uint32_t *tfmem = ws ? ws->tf : NULL;
+	wterm *ord[WIN_MAX];
+	uint64_t inter[WIN / 64];
+	double part[WIN_MAX], np[WIN_MAX], gub = 0;
+	unsigned char got[WIN_MAX];
+	node *lead = must[0];   /* fewest documents */
+	int rc = 0;
+
+	if (!w || !tfmem) {
+		rc = LEDE_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < m; i++) {
+		w[i].n = must[i];
+		w[i].tf = tfmem + 2 * i * WIN;
+		w[i].ttf = w[i].tf + WIN;
+		gub += must[i]->ub;
+	}
+	for (size_t i = 1; i < m; i++)
+		if (must[i]->c->df < lead->c->df)
+			lead = must[i];
+	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
+		uint32_t hi, dl;
+		double th = heap_min(hp), sum = 0;
+		int empty = 0;
+
+		if (th >= 0 && gub <= th)
+			break;
+		/* on to the rarest word's next document's window */
+		rc = tc_advance(s, lead->c, lo);
+		if (rc || lead->c->doc == DOC_END)
+			break;
+		lo = lead->c->doc / WIN * WIN;
+		hi = lo + WIN - 1;
+		for (size_t i = 0; i < m; i++) {
+			wterm *t = &w[i];
+			node *k = t->n;
+
+			t->at = tc_find(k->c, t->at, lo);
+			if (t->at >= k->c->nents ||
+			    k->c->ents[t->at].first > hi)
+				empty = 1;   /* no block here: no match */
+			sum += win_bound(k->c, &t->at, lo, hi);
+			if (k->tb)
+				sum += k->tbw * win_bound(k->tb, &t->tat,
+							  lo, hi);
+		}
+		if (empty || (th >= 0 && sum <= th))
+			continue;
+		rc = len_get(s, lo, &dl);
+		/* fewest postings here first (insertion: m is small) */
+		for (size_t i = 0; i < m; i++) {
+			double v = win_np(w[i].n->c, w[i].at, hi);
+			size_t j = i;
+
+			for (; j > 0 && np[j - 1] > v; j--) {
+				np[j] = np[j - 1];
+				ord[j] = ord[j - 1];
+			}
+			np[j] = v;
+			ord[j] = &w[i];
+		}
+		/* the intersection, rarest word first */
+		for (size_t i = 0; !rc && i < m; i++) {
+			wterm *t = ord[i];
+
+			rc = win_tfs(s, t->n->c, t->at, &t->mb, lo, s->lens,
+				     t->tf, t->has, i ? inter : NULL);
+			for (size_t x = 0; x < WIN / 64; x++)
+				inter[x] = i ? inter[x] & t->has[x] :
+					       t->has[x];
+		}
+		for (size_t i = 0; !rc && i < m; i++)
+			if (w[i].n->tb)
+				rc = win_tfs(s, w[i].n->tb, w[i].tat, &w[i].tb,
+					     lo, s->lens, w[i].ttf, w[i].thas,
+					     inter);
+		for (size_t wi = 0; wi < WIN / 64; wi++) {
+			uint64_t bits = rc ? 0 : inter[wi];
+
+			while (bits) {
+				uint32_t off = (uint32_t)(wi * 64 +
+					(unsigned)__builtin_ctzll(bits));
+				uint64_t bit = (uint64_t)1 << (off % 64);
+				uint32_t d = lo + off;
+				double sc;
+				int live;
+
+				bits &= bits - 1;
+				rc = doc_norm(s, d, &live);
+				if (rc)
+					break;
+				if (!live)
+					continue;
+				s->candidates++;
+				for (size_t i = 0; i < m; i++) {
+					node *k = w[i].n;
+					double tf = w[i].tf[off], x;
+
+					/* as node_score adds them */
+					x = k->c->w * tf / (tf + s->K);
+					if (w[i].thas[wi] & bit) {
+						double tt = w[i].ttf[off];
+
+						x += k->tbw * (k->tb->w * tt /
+							       (tt + s->o->k1));
+					}
+					part[k->at] = x;
+					got[k->at] = 1;
+				}
+				sc = canon_sum(r, part, got);
+				if (th >= 0 && sc <= th)
+					continue;
+				heap_push(hp, (srch_hit){ d, sc, 0 });
+				th = heap_min(hp);
+			}
+			for (size_t i = 0; i < m; i++)
+				w[i].has[wi] = w[i].thas[wi] = 0;
+		}
+	}
+out:
+	for (size_t i = 0; w && i < m; i++) {
+		ix_blocks_close(w[i].mb.cur);
+		ix_blocks_close(w[i].tb.cur);
+	}
+	free(w);
+	return rc;
+}
+
 /* One word with a title part, alone in the query: the title's bound,
  * added to every main block, would keep almost every block in play
  * (the title postings' blocks do not line up with the main ones). So
@@ -2477,6 +2700,8 @@ static int run_top(sctx *s, plan *p, heap *hp)
 	for (size_t i = 0; i < m; i++)
 		pre[i + 1] = pre[i] + sh[i]->ub;
 
+	if (window_and_ok(s, p, must, nm))
+		return run_window_and(s, p, hp, must, nm);
 	if (nm) {
 		/* Required clauses drive; optional ones only add. */
 		d = 1;
