@@ -43,53 +43,8 @@ for p in lede "$@"; do
 	else
 		"$BIN/$p" query "$d" "$queries" "$K" 2 "$lat" >/dev/null 2>&1
 	fi
-	python3 - "$p" "$lat" <<'PY'
-import sys
-name, path = sys.argv[1], sys.argv[2]
-rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
-def pct(v, q):
-    v = sorted(v)
-    if not v:
-        return 0
-    i = max(0, min(len(v) - 1, int(-(-q * len(v) // 100)) - 1))
-    return v[i]
-allv = [float(r[1]) for r in rows]
-out = ["%.0f" % pct(allv, 50), "%.0f" % pct(allv, 99),
-       "%.0f" % (sum(allv) / max(1, len(allv)))]
-for c in ("T1", "T2", "T3"):
-    v = [float(r[1]) for r in rows if r[0].startswith(c)]
-    out.append("%.0f / %.0f" % (pct(v, 50), pct(v, 99)))
-print("| %s | %s |" % (name, " | ".join(out)))
-PY
+	python3 "$here/bench/latstats.py" row "$p" "$lat"
 	lats="$lats $p=$lat"
 done
 # the target's view: the fastest peer's figure over lede's, per column
-[ $# -gt 0 ] && python3 - $lats <<'PY'
-import sys
-def pct(v, q):
-    v = sorted(v)
-    if not v:
-        return 0
-    i = max(0, min(len(v) - 1, int(-(-q * len(v) // 100)) - 1))
-    return v[i]
-cols = {}
-for arg in sys.argv[1:]:
-    name, path = arg.split("=", 1)
-    rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
-    c = {}
-    for cl in ("", "T1", "T2", "T3"):
-        v = [float(r[1]) for r in rows if r[0].startswith(cl)]
-        c[(cl, 50)], c[(cl, 99)] = pct(v, 50), pct(v, 99)
-    cols[name] = c
-lede = cols.pop("lede")
-out = []
-for key in [(cl, q) for cl in ("", "T1", "T2", "T3") for q in (50, 99)]:
-    best = min(c[key] for c in cols.values())
-    out.append("%.1fx" % (best / lede[key]) if lede[key] else "-")
-print()
-print("fastest peer over lede (target: 3x or more everywhere)")
-print()
-print("| all p50 | all p99 | T1 p50 | T1 p99 | T2 p50 | T2 p99 | T3 p50 | T3 p99 |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-print("| " + " | ".join(out) + " |")
-PY
+[ $# -gt 0 ] && python3 "$here/bench/latstats.py" ratios $lats

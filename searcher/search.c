@@ -1933,6 +1933,20 @@ typedef struct wterm {
 	uint64_t has[WIN / 64], thas[WIN / 64];
 } wterm;
 
+/* Block j of c into bk, unless it is there already. */
+static int wblk_load(sctx *s, const tcur *c, size_t j, wblk *bk)
+{
+	int rc;
+
+	if (bk->bi == j + 1)
+		return 0;
+	rc = tc_read(s, c, j, &bk->cur, &bk->cur_at, bk->docids, bk->tfs,
+		     &bk->n);
+	if (!rc)
+		bk->bi = j + 1;
+	return rc;
+}
+
 /* The highest block bound of c over [lo, hi]; *at moves to c's first
  * block ending at or after lo. */
 static double win_bound(const tcur *c, size_t *at, uint32_t lo, uint32_t hi)
@@ -1976,13 +1990,9 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++) {
 		unsigned q = 0;
 
-		if (bk->bi != j + 1) {
-			rc = tc_read(s, c, j, &bk->cur, &bk->cur_at,
-				     bk->docids, bk->tfs, &bk->n);
-			if (rc)
-				return rc;
-			bk->bi = j + 1;
-		}
+		rc = wblk_load(s, c, j, bk);
+		if (rc)
+			return rc;
 		if (bk->docids[0] < lo) {
 			unsigned a = 0, b = bk->n;
 
@@ -2099,6 +2109,41 @@ static double win_np(const tcur *c, size_t at, uint32_t hi)
 	return n;
 }
 
+/* The window terms of the m words k (tfs in tfmem, 2 * m * WIN);
+ * returns the sum of the words' bounds. */
+static double win_setup(wterm *w, node **k, size_t m, uint32_t *tfmem)
+{
+	double gub = 0;
+
+	for (size_t i = 0; i < m; i++) {
+		w[i].n = k[i];
+		w[i].tf = tfmem + 2 * i * WIN;
+		w[i].ttf = w[i].tf + WIN;
+		gub += k[i]->ub;
+	}
+	return gub;
+}
+
+static void win_free(wterm *w, size_t m)
+{
+	for (size_t i = 0; w && i < m; i++) {
+		ix_blocks_close(w[i].mb.cur);
+		ix_blocks_close(w[i].tb.cur);
+	}
+	free(w);
+}
+
+/* Word k's part at main tf and headline tf tt (0: none), as node_score
+ * adds them, to the bit. */
+static double win_part(const sctx *s, const node *k, double tf, double tt)
+{
+	double x = k->c->w * tf / (tf + s->K);
+
+	if (tt > 0)
+		x += k->tbw * (k->tb->w * tt / (tt + s->o->k1));
+	return x;
+}
+
 static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 {
 	double cand_rate = 0, ess_np = 0;
@@ -2120,12 +2165,7 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 		rc = LEDE_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < m; i++) {
-		w[i].n = sh[i];
-		w[i].tf = tfmem + 2 * i * WIN;
-		w[i].ttf = w[i].tf + WIN;
-		gub += sh[i]->ub;
-	}
+	gub = win_setup(w, sh, m, tfmem);
 	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
 		uint32_t hi = lo + WIN - 1, dl;
 		double sum = 0;
@@ -2229,14 +2269,8 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 					if (!(hb[j] & bit))
 						continue;
 					tf = t->tf[off];
-					/* as node_score adds them */
-					x = k->c->w * tf / (tf + s->K);
-					if (thb[j] & bit) {
-						double tt = t->ttf[off];
-
-						x += k->tbw * (k->tb->w * tt /
-							       (tt + s->o->k1));
-					}
+					x = win_part(s, k, tf, thb[j] & bit ?
+						     t->ttf[off] : 0);
 					part[k->at] = x;
 					got[k->at] = 1;
 					sc += x;
@@ -2275,11 +2309,7 @@ next:
 			cand_rate = (double)(s->candidates - cand0) / ess_np;
 	}
 out:
-	for (size_t i = 0; w && i < m; i++) {
-		ix_blocks_close(w[i].mb.cur);
-		ix_blocks_close(w[i].tb.cur);
-	}
-	free(w);
+	win_free(w, m);
 	return rc;
 }
 
@@ -2328,13 +2358,9 @@ static int win_tfs(sctx *s, const tcur *c, size_t at, wblk *bk, uint32_t lo,
 		if (only && !bits_any(only, a < lo ? 0 : a - lo,
 				      z > hi ? WIN - 1 : z - lo))
 			continue;
-		if (bk->bi != j + 1) {
-			rc = tc_read(s, c, j, &bk->cur, &bk->cur_at,
-				     bk->docids, bk->tfs, &bk->n);
-			if (rc)
-				return rc;
-			bk->bi = j + 1;
-		}
+		rc = wblk_load(s, c, j, bk);
+		if (rc)
+			return rc;
 		while (q < bk->n && bk->docids[q] < lo)
 			q++;
 		for (; q < bk->n && bk->docids[q] <= hi; q++) {
@@ -2389,12 +2415,7 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 		rc = LEDE_ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < m; i++) {
-		w[i].n = must[i];
-		w[i].tf = tfmem + 2 * i * WIN;
-		w[i].ttf = w[i].tf + WIN;
-		gub += must[i]->ub;
-	}
+	gub = win_setup(w, must, m, tfmem);
 	for (size_t i = 1; i < m; i++)
 		if (must[i]->c->df < lead->c->df)
 			lead = must[i];
@@ -2474,17 +2495,10 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 				s->candidates++;
 				for (size_t i = 0; i < m; i++) {
 					node *k = w[i].n;
-					double tf = w[i].tf[off], x;
 
-					/* as node_score adds them */
-					x = k->c->w * tf / (tf + s->K);
-					if (w[i].thas[wi] & bit) {
-						double tt = w[i].ttf[off];
-
-						x += k->tbw * (k->tb->w * tt /
-							       (tt + s->o->k1));
-					}
-					part[k->at] = x;
+					part[k->at] = win_part(s, k, w[i].tf[off],
+						w[i].thas[wi] & bit ?
+						w[i].ttf[off] : 0);
 					got[k->at] = 1;
 				}
 				sc = canon_sum(r, part, got);
@@ -2498,11 +2512,7 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 		}
 	}
 out:
-	for (size_t i = 0; w && i < m; i++) {
-		ix_blocks_close(w[i].mb.cur);
-		ix_blocks_close(w[i].tb.cur);
-	}
-	free(w);
+	win_free(w, m);
 	return rc;
 }
 
