@@ -744,9 +744,7 @@ static int get_str(const uint8_t **p, const uint8_t *end, const char **s,
 int ix_doc_parse(const uint8_t *p, size_t len, uint32_t docid, ix_doc *d)
 {
 	const uint8_t *end = p + len;
-	uint64_t date;
-
-	uint64_t fsize = 0, mtime = 0;
+	uint64_t date, fsize = 0, mtime = 0;
 	int flags;
 
 	if (len < 10 || p[0] != IX_DOC_VERSION || (p[1] & ~IX_DOC_FSTAT))
@@ -862,8 +860,6 @@ int ix_body_get(ix_txn *t, uint32_t docid, buf *out)
 	return buf_nul(out);
 }
 
-/* ix_get of a length chunk, skipping the checksum when the value is where
- * it was last verified (see lens_ok). */
 /* Remember a checked chunk for the rest of read transaction t (a
  * failed allocation only forgoes the shortcut). */
 static void lens_keep(ix_txn *t, uint32_t chunk, const uint8_t *v)
@@ -884,6 +880,9 @@ static void lens_keep(ix_txn *t, uint32_t chunk, const uint8_t *v)
 	t->lens[chunk] = v;
 }
 
+/* ix_get of a length chunk, skipping the checksum when the value is where
+ * it was last verified (see lens_ok), and the lookup when this read
+ * transaction has found it before. */
 static int lens_get(ix_txn *t, uint32_t chunk, const uint8_t *k,
 		    const uint8_t **v, size_t *n)
 {

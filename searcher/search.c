@@ -1391,12 +1391,6 @@ typedef struct plan {
 	int by_date;
 } plan;
 
-/* The exact count of a root that is an OR of words, maybe with excluded
- * words: every list is decoded into a bitmap over docids (one bit a
- * document), the excluded ones cleared, and the bits walked once. Far
- * cheaper than matching document at a time through the tree. Returns
- * 1 (nothing done) for any other root, or a date filter without the
- * dense date array. */
 /* Set bits of x, in a few instructions: __builtin_popcountll is a
  * library call on the baseline x86-64 this is built for. */
 static inline uint64_t pop64(uint64_t x)
@@ -1434,8 +1428,7 @@ static int count_live(sctx *s, const uint64_t *bits, size_t nw,
 			rc = LEDE_ECORRUPT;
 			break;
 		}
-		d = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
-		    (uint32_t)k[2] << 8 | k[3];
+		d = u32be_get(k);
 		if (d >= next_docid || !(bits[d >> 6] >> (d & 63) & 1))
 			continue;
 		rc = len_get(s, d, &dl);
@@ -1454,6 +1447,12 @@ static int count_live(sctx *s, const uint64_t *bits, size_t nw,
 	return 0;
 }
 
+/* The exact count of a root that is an OR of words, maybe with excluded
+ * words: every list is decoded into a bitmap over docids (one bit a
+ * document), the excluded ones cleared, and the bits walked once. Far
+ * cheaper than matching document at a time through the tree. Returns
+ * 1 (nothing done) for any other root, or a date filter without the
+ * dense date array. */
 static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 			uint64_t *total)
 {
@@ -1947,6 +1946,24 @@ static int wblk_load(sctx *s, const tcur *c, size_t j, wblk *bk)
 	return rc;
 }
 
+/* The first posting of bk at or after docid lo. */
+static unsigned wblk_from(const wblk *bk, uint32_t lo)
+{
+	unsigned a = 0, b = bk->n;
+
+	if (bk->docids[0] >= lo)
+		return 0;   /* the block starts in the window */
+	while (a < b) {
+		unsigned mid = (a + b) / 2;
+
+		if (bk->docids[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
 /* The highest block bound of c over [lo, hi]; *at moves to c's first
  * block ending at or after lo. */
 static double win_bound(const tcur *c, size_t *at, uint32_t lo, uint32_t hi)
@@ -1988,25 +2005,13 @@ static int win_gather(sctx *s, const tcur *c, size_t at, wblk *bk,
 	int rc;
 
 	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++) {
-		unsigned q = 0;
+		unsigned q;
 
 		rc = wblk_load(s, c, j, bk);
 		if (rc)
 			return rc;
-		if (bk->docids[0] < lo) {
-			unsigned a = 0, b = bk->n;
-
-			while (a < b) {
-				unsigned mid = (a + b) / 2;
-
-				if (bk->docids[mid] < lo)
-					a = mid + 1;
-				else
-					b = mid;
-			}
-			q = a;
-		}
-		for (; q < bk->n && bk->docids[q] <= hi; q++) {
+		for (q = wblk_from(bk, lo); q < bk->n && bk->docids[q] <= hi;
+		     q++) {
 			uint32_t off = bk->docids[q] - lo, dl = lens[off];
 
 			if (!dl)
@@ -2194,6 +2199,7 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 			nel[nn++] = &w[ord[j]];
 		for (j = m; j-- > i;)
 			ess[ne++] = &w[ord[j]];
+		ess_np = 0;
 		if (nn > 0) {
 			double npe = 0, promote = WIN_PROBE_COST * cand_rate;
 
@@ -2213,14 +2219,12 @@ static int run_window(sctx *s, plan *p, heap *hp, node **sh, size_t m)
 					nel[j - 1] = nel[j];
 				nn--;
 			}
+			ess_np = npe;   /* for cand_rate, if some still probe */
 		}
 		rem[nn] = 0;
 		for (j = nn; j-- > 0;)
 			rem[j] = rem[j + 1] + nel[j]->wb;
 		cand0 = s->candidates;
-		ess_np = 0;
-		for (j = 0; nn > 0 && j < ne; j++)
-			ess_np += win_np(ess[j]->n->c, ess[j]->at, hi);
 		rc = len_get(s, lo, &dl);
 		for (j = 0; !rc && j < ne; j++) {
 			wterm *t = ess[j];
@@ -2353,7 +2357,7 @@ static int win_tfs(sctx *s, const tcur *c, size_t at, wblk *bk, uint32_t lo,
 
 	for (size_t j = at; j < c->nents && c->ents[j].first <= hi; j++) {
 		uint32_t a = c->ents[j].first, z = c->ents[j].last;
-		unsigned q = 0;
+		unsigned q;
 
 		if (only && !bits_any(only, a < lo ? 0 : a - lo,
 				      z > hi ? WIN - 1 : z - lo))
@@ -2361,9 +2365,8 @@ static int win_tfs(sctx *s, const tcur *c, size_t at, wblk *bk, uint32_t lo,
 		rc = wblk_load(s, c, j, bk);
 		if (rc)
 			return rc;
-		while (q < bk->n && bk->docids[q] < lo)
-			q++;
-		for (; q < bk->n && bk->docids[q] <= hi; q++) {
+		for (q = wblk_from(bk, lo); q < bk->n && bk->docids[q] <= hi;
+		     q++) {
 			uint32_t off = bk->docids[q] - lo;
 			uint64_t bit = (uint64_t)1 << (off % 64);
 

@@ -151,7 +151,8 @@ typedef struct conn {
 	int fd;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	double since;             /* when it began waiting for a request */
+	double since;             /* when it began waiting for a request,
+				   * now_ms() */
 	int waiting;              /* no request being handled */
 	int cut;                  /* shut down already */
 } conn;
@@ -332,12 +333,12 @@ out:
 
 /* ---- the request deadline ------------------------------------------ */
 
-static double mono_s(void)
+static double now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static void on_conn(void *cls, struct MHD_Connection *c, void **sock_ctx,
@@ -364,7 +365,7 @@ static void on_conn(void *cls, struct MHD_Connection *c, void **sock_ctx,
 			free(k);
 			return;
 		}
-		k->since = mono_s();
+		k->since = now_ms();
 		k->waiting = 1;
 		pthread_mutex_lock(&s->cmu);
 		k->next = s->conns;
@@ -397,7 +398,7 @@ static void conn_busy(srv *s, struct MHD_Connection *c, int busy)
 	pthread_mutex_lock(&s->cmu);
 	k->waiting = !busy;
 	if (!busy)
-		k->since = mono_s();
+		k->since = now_ms();
 	pthread_mutex_unlock(&s->cmu);
 }
 
@@ -405,14 +406,15 @@ static void conn_busy(srv *s, struct MHD_Connection *c, int busy)
  * its request, while its socket still has the peer it opened with. */
 static void conn_watch(srv *s)
 {
-	double now = mono_s();
+	double now = now_ms();
 
 	pthread_mutex_lock(&s->cmu);
 	for (conn *k = s->conns; k; k = k->next) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
 
-		if (!k->waiting || k->cut || now - k->since < s->req_timeout)
+		if (!k->waiting || k->cut ||
+		    now - k->since < s->req_timeout * 1e3)
 			continue;
 		if (getpeername(k->fd, (struct sockaddr *)&peer, &len) != 0 ||
 		    len != k->peer_len || memcmp(&peer, &k->peer, len) != 0)
@@ -720,14 +722,6 @@ static int parse_num(const char *s, size_t max, size_t dflt, size_t *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Read and check the search parameters into so; a message on error. */
