@@ -495,6 +495,24 @@ out:
 
 /* ---- 3. ix_doc_parse ---- */
 
+/* How many of the vl prefixes of record rec parse other than as
+ * corrupt; each is tried at the end of its own allocation so that ASan
+ * sees a read past it. */
+static size_t prefixes_parsed(const uint8_t *rec, size_t vl, uint32_t docid)
+{
+	size_t bad = 0;
+	ix_doc d;
+
+	for (size_t n = 0; n < vl; n++) {
+		uint8_t *p = exact_copy(rec, n);
+
+		if (ix_doc_parse(p, n, docid, &d) != LEDE_ECORRUPT)
+			bad++;
+		free(p);
+	}
+	return bad;
+}
+
 /* Add rd, commit, and copy document docid's "docs" record (exactly
  * its size, for ASan) into *rec. */
 static int add_record(ix *x, bld *b, const rd_doc *rd, uint32_t docid,
@@ -524,7 +542,7 @@ static void test_doc_parse(void)
 	ix *x = NULL;
 	bld *b = NULL;
 	bld_opts o = { 8 * MIB, 0, 0 };
-	size_t vl, bad = 0;
+	size_t vl;
 	uint8_t *rec = NULL;
 	ix_doc d;
 
@@ -557,15 +575,8 @@ static void test_doc_parse(void)
 	CHECK(d.source_len == 4 && memcmp(d.source, "test", 4) == 0);
 	CHECK(d.tags_len == 10 && memcmp(d.tags, "news, test", 10) == 0);
 
-	/* Every shorter length is corrupt; each prefix is tried at the end
-	 * of its own allocation so that ASan sees a read past it. */
-	for (size_t n = 0; n < vl; n++) {
-		uint8_t *p = exact_copy(rec, n);
-		if (ix_doc_parse(p, n, 1, &d) != LEDE_ECORRUPT)
-			bad++;
-		free(p);
-	}
-	CHECK_INT(bad, 0);
+	/* Every shorter length is corrupt. */
+	CHECK_INT(prefixes_parsed(rec, vl, 1), 0);
 
 	/* A wrong version byte. */
 	rec[0] = IX_DOC_VERSION + 1;
@@ -599,14 +610,7 @@ static void test_doc_parse(void)
 	CHECK(d.fsize == 123456789012ULL);
 	CHECK(d.mtime_ns == -1500000000);
 	CHECK(d.id_len == 7 && memcmp(d.id, "doc-two", 7) == 0);
-	bad = 0;
-	for (size_t n = 0; n < vl; n++) {
-		uint8_t *p = exact_copy(rec, n);
-		if (ix_doc_parse(p, n, 2, &d) != LEDE_ECORRUPT)
-			bad++;
-		free(p);
-	}
-	CHECK_INT(bad, 0);
+	CHECK_INT(prefixes_parsed(rec, vl, 2), 0);
 	rec[1] = 0;   /* the stat left over without its flag */
 	CHECK_INT(ix_doc_parse(rec, vl, 2, &d), LEDE_ECORRUPT);
 out:
