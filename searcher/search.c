@@ -2687,6 +2687,96 @@ out:
 }
 
 /* Relevance top k with MaxScore and block bounds over the root. */
+/* Bound of a phrase's part over the documents from target to *last: a
+ * phrase occurs in a document at most as often as each of its words, so
+ * each word's block bound (its competitive pairs, at the phrase's
+ * weight instead of the word's) bounds it, and the least of them holds. */
+static double phrase_block_ub(node *n, uint32_t target, uint32_t *last)
+{
+	double ub = n->ub;
+
+	*last = DOC_END;
+	for (size_t j = 0; j < n->np; j++) {
+		tcur *c = n->pc[j];
+		uint32_t l;
+		double b = tc_block_ub(c, target, &l) / c->w * n->pw;
+
+		if (b < ub)
+			ub = b;
+		if (l < *last)
+			*last = l;
+	}
+	return ub;
+}
+
+/* A query of one phrase, top k. Its positions decide a document's score,
+ * and reading them is most of the cost, so they are read only for
+ * documents that could enter the top k: a document holds the phrase at
+ * most as often as its least frequent word, which bounds its score from
+ * the block's tfs and its length alone; and where some word's block
+ * bounds keep the phrase under the threshold, the words' blocks are not
+ * even decoded. */
+static int run_phrase(sctx *s, plan *p, heap *hp, node *n)
+{
+	node *r = p->root;
+	double range = 0, part[1];
+	unsigned char got[1] = { 1 };
+	uint32_t d = 1, upto = 0, c;
+	int rc, live, ok;
+	int32_t date;
+
+	for (;;) {
+		double th = heap_min(hp), sc;
+		uint32_t mt = UINT32_MAX;
+
+		while (th >= 0) {
+			if (d > upto)
+				range = phrase_block_ub(n, d, &upto);
+			if (range > th)
+				break;
+			if (upto == DOC_END)
+				return 0;
+			d = upto + 1;
+		}
+		rc = leap_terms(s, n->pc, n->np, d, &c);
+		if (rc)
+			return rc;
+		if (c == DOC_END)
+			return 0;
+		rc = doc_norm(s, c, &live);
+		if (rc)
+			return rc;
+		if (!live)
+			goto next;
+		for (size_t j = 0; j < n->np; j++) {
+			uint32_t tf = n->pc[j]->tfs[n->pc[j]->i];
+			if (tf < mt)
+				mt = tf;
+		}
+		if (th >= 0 && n->pw * mt / (mt + s->K) <= th)
+			goto next;
+		rc = phrase_freq(s, n, &n->pf);
+		if (rc)
+			return rc;
+		if (!n->pf)
+			goto next;
+		s->candidates++;
+		part[0] = n->pw * n->pf / (n->pf + s->K);
+		sc = canon_sum(r, part, got);
+		if (th >= 0 && sc <= th)
+			goto next;
+		rc = date_ok(s, p->from, p->to, c, 0, &date, &ok);
+		if (rc)
+			return rc;
+		if (ok)
+			heap_push(hp, (srch_hit){ c, sc, 0 });
+next:
+		if (c == DOC_END - 1)
+			return 0;
+		d = c + 1;
+	}
+}
+
 static int run_top(sctx *s, plan *p, heap *hp)
 {
 	node *r = p->root;
@@ -2796,6 +2886,9 @@ next_must:
 		if (rc || done)
 			return rc;
 	}
+	if (r->nkids == 1 && m == 1 && sh[0]->kind == N_PHRASE &&
+	    !s->o->exhaustive && !hp->by_date)
+		return run_phrase(s, p, hp, sh[0]);
 	if (window_ok(s, p, sh, m))
 		return run_window(s, p, hp, sh, m);
 	return run_maxscore(s, p, hp, sh, m);
@@ -3181,7 +3274,7 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	query q;
 	plan p = { 0 };
 	heap hp = { 0 };
-	int rc, empty;
+	int rc, empty, rank_all = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&q, 0, sizeof(q));
@@ -3217,6 +3310,13 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 						tc_rewind(k->tb);
 					k->doc = 0;
 				}
+			} else if (rc > 0 && !(o->fb_docs > 0 &&
+						o->fb_terms > 0)) {
+				/* Every match is visited anyway: rank them in
+				 * the same pass (below) rather than walk the
+				 * lists twice. */
+				rank_all = 1;
+				rc = 0;
 			} else if (rc > 0) {
 				rc = run_all(s, &p, NULL, &r->total, 0);
 				/* the cursors are spent: a fresh tree for
@@ -3265,7 +3365,9 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 		rc = LEDE_ENOMEM;
 		goto out;
 	}
-	if (p.by_date || o->exhaustive) {
+	if (rank_all && !hp.m) {
+		rc = run_all(s, &p, NULL, &r->total, 0);
+	} else if (p.by_date || o->exhaustive || rank_all) {
 		rc = run_all(s, &p, &hp, &r->total, 1);
 		r->counted = 1;
 	} else if (hp.m) {

@@ -365,6 +365,68 @@ static void test_pruned_equals_exhaustive(void)
 	CHECK_INT(runs, 900);
 }
 
+/* A query of one phrase is ranked without reading the positions of
+ * documents that cannot enter the top k (run_phrase): pruned and
+ * exhaustive agree for phrases of 2-4 words, cut from live documents or
+ * made of two frequent words, at several k and ranking settings, with a
+ * date filter now and then; and the pruning has to have skipped
+ * documents somewhere, or this checks nothing. */
+static void test_phrase_pruned(void)
+{
+	static const double k1s[] = { 1.2, 2.0, 0.5 };
+	static const double bs[] = { 0.75, 0.3, 1.0 };
+	int bad = 0, runs = 0, fewer = 0;
+
+	for (int it = 0; it < 600; it++) {
+		char q[128], ws[8];
+		size_t ql = 0;
+		int len = 2 + it % 3, di = (int)rnd(NDOC), at;
+		srch_opts o;
+		srch_result r1, r2;
+
+		if (!docs[di].live || docs[di].nb < len)
+			continue;
+		at = (int)rnd((uint32_t)(docs[di].nb - len + 1));
+		q[ql++] = '"';
+		for (int j = 0; j < len; j++) {
+			uint32_t v = len == 2 && it % 2 ? zipf() % 12 :
+				     docs[di].bw[at + j];
+			word(ws, v);
+			ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "%s%s",
+					       j ? " " : "", ws);
+		}
+		snprintf(q + ql, sizeof(q) - ql, "\"%s",
+			 it % 7 == 0 ? " from:2013 to:2016" : "");
+		srch_opts_init(&o);
+		o.k = (size_t[]){ 1, 10, 3, 50 }[it % 4];
+		o.k1 = k1s[(it / 4) % 3];
+		o.b = bs[(it / 12) % 3];
+		if (run(q, &o, &r1)) {
+			bad++;
+			continue;
+		}
+		o.exhaustive = 1;
+		if (run(q, &o, &r2)) {
+			srch_result_release(&r1);
+			bad++;
+			continue;
+		}
+		runs++;
+		fewer += r1.candidates < r2.candidates;
+		if (!same_hits(&r1, &r2)) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "phrase differs: %s (k %zu)\n",
+					q, o.k);
+		}
+		srch_result_release(&r1);
+		srch_result_release(&r2);
+	}
+	CHECK_INT(bad, 0);
+	CHECK(runs > 400);
+	CHECK(fewer > runs / 5);
+}
+
 /* Matching semantics against the in-memory oracle, and exact counts. */
 static void test_matching(void)
 {
@@ -798,6 +860,7 @@ int main(void)
 		goto out;
 	}
 	test_pruned_equals_exhaustive();
+	test_phrase_pruned();
 	test_matching();
 	test_sort_date();
 	test_rm3();
