@@ -871,6 +871,8 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	} sum;
 	FILE *in = fopen(o->batch, "r");
 	FILE *lat = NULL;
+	struct { const char *s; size_t n; } *ids = NULL;
+	size_t nids = 0;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -926,20 +928,28 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 		if (rc)
 			break;
 		/* Fetch the ids as part of the timed search, as the peers
-		 * do. */
-		for (size_t i = 0; i < r.n; i++) {
-			ix_doc d;
-			if (ix_doc_get(t, r.hits[i].docid, &d) == 0)
-				(void)d;
+		 * do (from the id table: no document record each). */
+		if (r.n > nids) {
+			void *p = realloc(ids, r.n * sizeof(*ids));
+			if (!p) {
+				srch_result_release(&r);
+				rc = LEDE_ENOMEM;
+				break;
+			}
+			ids = p;
+			nids = r.n;
 		}
+		for (size_t i = 0; i < r.n; i++)
+			if (ix_doc_id(t, r.hits[i].docid, &ids[i].s,
+				      &ids[i].n))
+				ids[i].s = NULL;
 		us = (now_s() - t0) * 1e6;
 		for (size_t i = 0; i < r.n; i++) {
-			ix_doc d;
-			if (ix_doc_get(t, r.hits[i].docid, &d))
+			if (!ids[i].s)
 				continue;
 			printf("%s Q0 %.*s %zu %.6f %s\n", line,
-			       (int)d.id_len, d.id, i + 1, r.hits[i].score,
-			       o->run_tag);
+			       (int)ids[i].n, ids[i].s, i + 1,
+			       r.hits[i].score, o->run_tag);
 		}
 		if (lat)
 			fprintf(lat, "%s\t%.0f\t%zu\n", line, us, r.n);
@@ -951,6 +961,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 		srch_result_release(&r);
 	}
 	free(line);
+	free(ids);
 	fclose(in);
 	if (lat)
 		fclose(lat);

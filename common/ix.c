@@ -30,7 +30,7 @@
 #define IX_LENS_OK_MAX 65536
 
 static const char *const dbi_names[IX_NDBI] = {
-	"meta", "post", "pos", "docs", "body", "ids", "lens", "dead"
+	"meta", "post", "pos", "docs", "body", "ids", "lens", "dead", "xid"
 };
 
 struct ix {
@@ -51,6 +51,7 @@ struct ix {
 	_Atomic(const void *) *lens_ok;
 	char *path;
 	int rdonly;
+	int has_xid;             /* the "xid" table exists (ix.h) */
 	char errmsg[256];
 };
 
@@ -63,6 +64,9 @@ struct ix_txn {
 	 * them all again (245 lookups a query at 1M). NULL = not yet. */
 	const uint8_t **lens;
 	size_t nlens;
+	/* Likewise the "xid" chunks found (checked) so far. */
+	struct xid_seen { const uint8_t *v; size_t n; } *xid;
+	size_t nxid;
 };
 
 struct ix_blocks {
@@ -217,6 +221,13 @@ static int meta_init(ix *x, int create, const char *lang)
 	for (int i = 0; i < IX_NDBI; i++) {
 		rc = mdb_dbi_open(txn, dbi_names[i],
 				  x->rdonly ? 0 : MDB_CREATE, &x->dbi[i]);
+		if (rc == MDB_NOTFOUND && i == IX_XID) {
+			/* Written before the table: ids come from "docs"
+			 * (only a read-only open gets here). */
+			continue;
+		}
+		if (i == IX_XID && !rc)
+			x->has_xid = 1;
 		if (rc == MDB_NOTFOUND && i == IX_DEAD) {
 			/* Schema 2 had no "dead": the schema check below
 			 * names the version. */
@@ -566,6 +577,7 @@ int ix_commit(ix_txn *t)
 
 	pthread_rwlock_unlock(&t->x->txlock);
 	free(t->lens);
+	free(t->xid);
 	free(t);
 	return err;
 }
@@ -577,14 +589,26 @@ void ix_abort(ix_txn *t)
 	mdb_txn_abort(t->txn);
 	pthread_rwlock_unlock(&t->x->txlock);
 	free(t->lens);
+	free(t->xid);
 	free(t);
+}
+
+int ix_has_table(ix_txn *t, int dbi)
+{
+	return dbi >= 0 && dbi < IX_NDBI && (dbi != IX_XID || t->x->has_xid);
 }
 
 int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,
 	   const uint8_t **v, size_t *vlen)
 {
 	MDB_val key = { klen, (void *)k }, val;
-	int rc = mdb_get(t->txn, t->x->dbi[dbi], &key, &val);
+	int rc;
+
+	*v = NULL;
+	*vlen = 0;
+	if (!ix_has_table(t, dbi))
+		return LEDE_ENOTFOUND;
+	rc = mdb_get(t->txn, t->x->dbi[dbi], &key, &val);
 
 	if (rc == MDB_NOTFOUND)
 		return LEDE_ENOTFOUND;
@@ -600,8 +624,12 @@ int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
 	   const void *v, size_t vlen, int flags)
 {
 	MDB_val key = { klen, (void *)k };
-	int rc = val_put(t->txn, t->x->dbi[dbi], &key, v, vlen,
-			 (flags & IX_APPEND) ? MDB_APPEND : 0);
+	int rc;
+
+	if (!ix_has_table(t, dbi))
+		return LEDE_EINVAL;
+	rc = val_put(t->txn, t->x->dbi[dbi], &key, v, vlen,
+		     (flags & IX_APPEND) ? MDB_APPEND : 0);
 
 	return rc ? lmdb_fail(t->x, rc, "cannot write") : 0;
 }
@@ -609,7 +637,11 @@ int ix_put(ix_txn *t, int dbi, const void *k, size_t klen,
 int ix_del(ix_txn *t, int dbi, const void *k, size_t klen)
 {
 	MDB_val key = { klen, (void *)k };
-	int rc = mdb_del(t->txn, t->x->dbi[dbi], &key, NULL);
+	int rc;
+
+	if (!ix_has_table(t, dbi))
+		return LEDE_ENOTFOUND;
+	rc = mdb_del(t->txn, t->x->dbi[dbi], &key, NULL);
 
 	if (rc == MDB_NOTFOUND)
 		return LEDE_ENOTFOUND;
@@ -618,7 +650,11 @@ int ix_del(ix_txn *t, int dbi, const void *k, size_t klen)
 
 int ix_clear(ix_txn *t, int dbi)
 {
-	int rc = mdb_drop(t->txn, t->x->dbi[dbi], 0);
+	int rc;
+
+	if (!ix_has_table(t, dbi))
+		return 0;
+	rc = mdb_drop(t->txn, t->x->dbi[dbi], 0);
 
 	return rc ? lmdb_fail(t->x, rc, "cannot empty table") : 0;
 }
@@ -631,6 +667,10 @@ int ix_cur_open(ix_txn *t, int dbi, ix_cur **out)
 	*out = NULL;
 	if (!c)
 		return LEDE_ENOMEM;
+	if (!ix_has_table(t, dbi)) {
+		free(c);
+		return LEDE_ENOTFOUND;
+	}
 	rc = mdb_cursor_open(t->txn, t->x->dbi[dbi], &c->cur);
 	if (rc) {
 		free(c);
@@ -784,6 +824,269 @@ int ix_doc_get(ix_txn *t, uint32_t docid, ix_doc *d)
 	if (rc)
 		return rc;
 	return ix_doc_parse(v, n, docid, d);
+}
+
+/* ---- "xid": docid -> external id, a chunk at a time ---- */
+
+/* Chunk value v[0..n) (checksum stripped) holds entry i: 1 with *id and
+ * *len set, 0 when it is empty or past the chunk's end, <0 when the
+ * chunk does not hold together. Checks only what entry i needs. */
+static int xid_entry(const uint8_t *v, size_t n, uint32_t i,
+		     const char **id, size_t *len)
+{
+	uint32_t cnt, a, b;
+	size_t hdr;
+
+	if (n < 8)
+		return LEDE_ECORRUPT;
+	cnt = le32_get(v);
+	if (cnt == 0 || cnt > IX_XID_CHUNK)
+		return LEDE_ECORRUPT;
+	hdr = 4 + 4 * ((size_t)cnt + 1);
+	if (n < hdr || le32_get(v + 4) != 0 ||
+	    le32_get(v + 4 + 4 * (size_t)cnt) != n - hdr)
+		return LEDE_ECORRUPT;
+	if (i >= cnt)
+		return 0;
+	a = le32_get(v + 4 + 4 * (size_t)i);
+	b = le32_get(v + 8 + 4 * (size_t)i);
+	if (a > b || b > n - hdr)
+		return LEDE_ECORRUPT;
+	if (a == b)
+		return 0;
+	*id = (const char *)v + hdr + a;
+	*len = b - a;
+	return 1;
+}
+
+/* Chunk c of "xid" as found in this transaction: a read transaction
+ * verifies each chunk once and keeps where it is. */
+static int xid_chunk(ix_txn *t, uint32_t c, const uint8_t **v, size_t *n)
+{
+	uint8_t k[4];
+	int rc;
+
+	if (!t->write && c < t->nxid && t->xid[c].v) {
+		*v = t->xid[c].v;
+		*n = t->xid[c].n;
+		return 0;
+	}
+	u32be_put(k, c);
+	rc = ix_get(t, IX_XID, k, 4, v, n);
+	if (rc || t->write)
+		return rc;
+	if (c >= t->nxid) {
+		size_t m = t->nxid ? t->nxid : 64;
+		struct xid_seen *p;
+
+		while (m <= c)
+			m *= 2;
+		p = realloc(t->xid, m * sizeof(*p));
+		if (!p)
+			return 0;   /* not kept: the next call looks again */
+		memset(p + t->nxid, 0, (m - t->nxid) * sizeof(*p));
+		t->xid = p;
+		t->nxid = m;
+	}
+	t->xid[c].v = *v;
+	t->xid[c].n = *n;
+	return 0;
+}
+
+int ix_xid_get(ix_txn *t, uint32_t docid, const char **id, size_t *len)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc = xid_chunk(t, docid / IX_XID_CHUNK, &v, &n);
+
+	if (rc)
+		return rc;
+	rc = xid_entry(v, n, docid % IX_XID_CHUNK, id, len);
+	if (rc < 0) {
+		snprintf(damage, sizeof(damage), "id chunk %u",
+			 docid / IX_XID_CHUNK);
+		return rc;
+	}
+	return rc ? 0 : LEDE_ENOTFOUND;
+}
+
+int ix_doc_id(ix_txn *t, uint32_t docid, const char **id, size_t *len)
+{
+	ix_doc d;
+	int rc = ix_xid_get(t, docid, id, len);
+
+	/* the table is a copy: when its chunk is damaged (lede check says
+	 * so), the record still answers */
+	if (rc != LEDE_ENOTFOUND && rc != LEDE_ECORRUPT)
+		return rc;
+	rc = ix_doc_get(t, docid, &d);
+	if (rc)
+		return rc;
+	*id = d.id;
+	*len = d.id_len;
+	return 0;
+}
+
+void ix_xidw_init(ix_xidw *w)
+{
+	w->open = 0;
+	w->chunk = w->n = 0;
+	buf_init(&w->bytes);
+}
+
+void ix_xidw_reset(ix_xidw *w)
+{
+	w->open = 0;
+	w->n = 0;
+	buf_clear(&w->bytes);
+}
+
+void ix_xidw_release(ix_xidw *w)
+{
+	buf_release(&w->bytes);
+	w->open = 0;
+	w->n = 0;
+}
+
+int ix_xidw_flush(ix_txn *t, ix_xidw *w, int append)
+{
+	buf v;
+	uint8_t k[4], b4[4];
+	int rc = 0;
+
+	if (!w->open || w->n == 0) {
+		ix_xidw_reset(w);
+		return 0;
+	}
+	buf_init(&v);
+	rc = buf_reserve(&v, 4 + 4 * ((size_t)w->n + 1) + w->bytes.len);
+	le32_put(b4, w->n);
+	if (!rc)
+		rc = buf_add(&v, b4, 4);
+	for (uint32_t i = 0; !rc && i <= w->n; i++) {
+		le32_put(b4, w->off[i]);
+		rc = buf_add(&v, b4, 4);
+	}
+	if (!rc)
+		rc = buf_add(&v, w->bytes.data, w->bytes.len);
+	u32be_put(k, w->chunk);
+	if (!rc)
+		rc = ix_put(t, IX_XID, k, 4, v.data, v.len,
+			    append ? IX_APPEND : 0);
+	buf_release(&v);
+	ix_xidw_reset(w);
+	return rc;
+}
+
+/* Open chunk c in w: what the table holds of it (a damaged chunk is
+ * dropped: "docs" still holds every id), or nothing. */
+static int xidw_open(ix_txn *t, ix_xidw *w, uint32_t c)
+{
+	const uint8_t *v;
+	size_t n;
+	uint8_t k[4];
+	int rc;
+
+	ix_xidw_reset(w);
+	w->open = 1;
+	w->chunk = c;
+	w->off[0] = 0;
+	u32be_put(k, c);
+	rc = ix_get(t, IX_XID, k, 4, &v, &n);
+	if (rc == LEDE_ENOTFOUND || rc == LEDE_ECORRUPT)
+		return 0;
+	if (rc)
+		return rc;
+	{
+		const char *id;
+		size_t len;
+		uint32_t cnt;
+
+		if (xid_entry(v, n, 0, &id, &len) < 0)
+			return 0;
+		cnt = le32_get(v);
+		for (uint32_t i = 0; i < cnt; i++) {
+			rc = xid_entry(v, n, i, &id, &len);
+			if (rc < 0) {
+				ix_xidw_reset(w);
+				w->open = 1;
+				w->chunk = c;
+				return 0;
+			}
+			if (rc == 0)
+				len = 0;
+			else if ((rc = buf_add(&w->bytes, id, len)) != 0)
+				return rc;
+			w->off[i + 1] = w->off[i] + (uint32_t)len;
+		}
+		w->n = cnt;
+	}
+	return 0;
+}
+
+int ix_xidw_add(ix_txn *t, ix_xidw *w, uint32_t docid, const char *id,
+		size_t len, int append)
+{
+	uint32_t c = docid / IX_XID_CHUNK, i = docid % IX_XID_CHUNK;
+	int rc;
+
+	if (len > UINT32_MAX - w->bytes.len)
+		return LEDE_ETOOBIG;
+	if (!w->open || w->chunk != c) {
+		rc = ix_xidw_flush(t, w, append);
+		if (!rc)
+			rc = xidw_open(t, w, c);
+		if (rc)
+			return rc;
+	}
+	if (i < w->n) {
+		/* never expected (docids only grow): the new id wins */
+		w->n = i;
+		w->bytes.len = w->off[i];
+	}
+	while (w->n < i) {
+		w->off[w->n + 1] = w->off[w->n];
+		w->n++;
+	}
+	rc = buf_add(&w->bytes, id, len);
+	if (rc)
+		return rc;
+	w->off[i + 1] = w->off[i] + (uint32_t)len;
+	w->n = i + 1;
+	return 0;
+}
+
+int ix_xid_rebuild(ix_txn *t)
+{
+	ix_xidw w;
+	ix_cur *c = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl;
+	int rc;
+
+	rc = ix_clear(t, IX_XID);
+	if (!rc)
+		rc = ix_cur_open(t, IX_DOCS, &c);
+	if (rc)
+		return rc;
+	ix_xidw_init(&w);
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		ix_doc d;
+
+		if (kl != 4 || ix_doc_parse(v, vl, u32be_get(k), &d))
+			continue;   /* lede check names such records */
+		rc = ix_xidw_add(t, &w, d.docid, d.id, d.id_len, 1);
+		if (rc)
+			break;
+	}
+	if (rc > 0)
+		rc = 0;
+	if (!rc)
+		rc = ix_xidw_flush(t, &w, 1);
+	ix_cur_close(c);
+	ix_xidw_release(&w);
+	return rc;
 }
 
 size_t ix_id_key(const char *id, size_t len, uint8_t *key)
@@ -1151,7 +1454,7 @@ int ix_usage(ix_txn *t, ix_dbi_usage *u, int max)
 	for (int i = 0; i < IX_NDBI && n < max; i++) {
 		MDB_stat st;
 
-		if (mdb_stat(t->txn, t->x->dbi[i], &st))
+		if (!ix_has_table(t, i) || mdb_stat(t->txn, t->x->dbi[i], &st))
 			continue;
 		u[n].name = dbi_names[i];
 		u[n].bytes = (uint64_t)st.ms_psize *

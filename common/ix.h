@@ -74,6 +74,20 @@
  *   needs the length of every document in it. `lede compact` drops the
  *   postings of every tombstoned document and then empties this table.
  *
+ * DBI "xid"   u32be(chunk) -> the external ids of docids
+ *     chunk*IX_XID_CHUNK .. +n-1, so that a list of hits gets its ids
+ *     without a B-tree search for each one's document record:
+ *         u32 LE  n, 1..IX_XID_CHUNK
+ *         (n + 1) u32 LE offsets into the bytes that follow, the first
+ *                 0, increasing; id i is bytes [off[i], off[i+1])
+ *         the ids' bytes
+ *   A copy of what "docs" holds, kept by every writer for the documents
+ *   it adds: an empty id, a docid past n or a missing chunk (an index
+ *   written before the table, or a writer without it) means "read the
+ *   id from the document record". A deleted document's id stays until
+ *   `lede compact` writes the table again from "docs". Optional: an
+ *   index opened read-only without it reads every id from "docs".
+ *
  * Deletion tombstones a document at once: its lens entry becomes 0 (its
  * old value goes to "dead"), its "ids", "docs" and "body" records go,
  * the stats and the df of each of its terms drop. Its postings stay
@@ -98,6 +112,7 @@
 #define IX_DOC_VERSION  1
 #define IX_DOC_FSTAT    1              /* doc record flag: file stat */
 #define IX_LEN_CHUNK    4096
+#define IX_XID_CHUNK    1024
 #define IX_ID_KEY_MAX   400
 #define IX_TERMKEY_MAX  (1 + 64)       /* field mark + TOK_MAX_BYTES */
 #define IX_TITLE_MARK   0x01
@@ -168,6 +183,42 @@ int ix_id_lookup(ix_txn *t, const char *id, size_t len,
 /* The stored body text, decompressed into out (cleared first). */
 int ix_body_get(ix_txn *t, uint32_t docid, buf *out) LEDE_WUR;
 
+/* The external id of docid from the "xid" table, *id valid until the
+ * txn ends: LEDE_ENOTFOUND when the table does not hold it (read the
+ * document record then), LEDE_ECORRUPT for a damaged chunk. A read
+ * transaction verifies each chunk's checksum once and keeps it. */
+int ix_xid_get(ix_txn *t, uint32_t docid, const char **id,
+	       size_t *len) LEDE_WUR;
+/* The external id of docid: from "xid" when it holds it, else (also
+ * when its chunk is damaged) from the document record; LEDE_ENOTFOUND
+ * when there is none. */
+int ix_doc_id(ix_txn *t, uint32_t docid, const char **id,
+	      size_t *len) LEDE_WUR;
+
+/* Writing "xid": ids added in docid order (increasing, each docid
+ * once) gather in one chunk, written when the next docid falls in
+ * another chunk and by ix_xidw_flush. A chunk already in the table is
+ * read first and extended; docids skipped get empty ids. append: the
+ * table holds nothing past these chunks (a bulk load), MDB_APPEND. */
+typedef struct ix_xidw {
+	int open;
+	uint32_t chunk, n;
+	uint32_t off[IX_XID_CHUNK + 1];
+	buf bytes;
+} ix_xidw;
+void ix_xidw_init(ix_xidw *w);
+int ix_xidw_add(ix_txn *t, ix_xidw *w, uint32_t docid, const char *id,
+		size_t len, int append) LEDE_WUR;
+int ix_xidw_flush(ix_txn *t, ix_xidw *w, int append) LEDE_WUR;
+/* Forget the open chunk without writing it (after an abort). */
+void ix_xidw_reset(ix_xidw *w);
+void ix_xidw_release(ix_xidw *w);
+/* Write "xid" again from "docs" (lede compact). */
+int ix_xid_rebuild(ix_txn *t) LEDE_WUR;
+/* 1 when this process opened the table (a read-only open of an index
+ * written before it has none). */
+int ix_has_table(ix_txn *t, int dbi);
+
 /* Document length table: *arr points at IX_LEN_CHUNK lengths of chunk
  * (docid / IX_LEN_CHUNK), in place in the map when aligned, else copied
  * into scratch (IX_LEN_CHUNK u16s). A missing chunk gives all zeros. */
@@ -226,7 +277,7 @@ size_t ix_id_key(const char *id, size_t len, uint8_t *key);
  * cursors then still return the key and the unverified value and stay
  * in place, so a walk (`lede check`) can report it and go on. */
 enum ix_dbi { IX_META, IX_POST, IX_POS, IX_DOCS, IX_BODY, IX_IDS, IX_LENS,
-	      IX_DEAD, IX_NDBI };
+	      IX_DEAD, IX_XID, IX_NDBI };
 #define IX_APPEND 1   /* key sorts after every key of the DBI */
 
 int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,

@@ -313,6 +313,7 @@ struct bld {
 	uint32_t *bhead;         /* their headline ends: the first body
 				  * position less one (bld.c's top) */
 	size_t nblen, capblen;
+	ix_xidw xw;              /* "xid" chunk of the last docs added */
 
 	/* analysis scratch for the current document */
 	uint32_t *occ_pos, *occ_next;
@@ -459,6 +460,7 @@ int bld_new(ix *x, const bld_opts *o, bld **out)
 	remove_stale_runs(ix_path(x));
 	buf_init(&b->tmp);
 	buf_init(&b->tmp2);
+	ix_xidw_init(&b->xw);
 	rc = ana_new(ix_lang(x), &b->an);
 	if (!rc)
 		rc = prep_init(&b->sp, ix_lang(x), NULL);
@@ -490,6 +492,7 @@ void bld_free(bld *b)
 	free(b->seen);
 	buf_release(&b->tmp);
 	buf_release(&b->tmp2);
+	ix_xidw_release(&b->xw);
 	free(b);
 }
 
@@ -1544,6 +1547,8 @@ static int add_prepared(bld *b, const rd_doc *d, prep *p)
 	}
 	if (!rc)
 		rc = write_doc(b, docid, d, h, len, tlen, &p->body);
+	if (!rc)
+		rc = ix_xidw_add(b->txn, &b->xw, docid, d->id, idlen, b->bulk);
 	if (!rc)
 		rc = mark_seen(b, docid);
 	if (rc)
@@ -2680,6 +2685,8 @@ int bld_commit(bld *b)
 	if (!rc)
 		rc = flush_lens(b);
 	if (!rc)
+		rc = ix_xidw_flush(b->txn, &b->xw, b->bulk);
+	if (!rc)
 		rc = ix_stats_put(b->txn, &b->st);
 	if (rc)
 		goto out;
@@ -2694,6 +2701,7 @@ out:
 	remove_runs(b);
 	b->bulk = 0;
 	b->nblen = 0;
+	ix_xidw_reset(&b->xw);
 	if (rc) {
 		ix_abort(b->txn);
 		b->txn = NULL;

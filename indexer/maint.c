@@ -550,6 +550,20 @@ static int check_docs(chk *c)
 		if (ix_id_lookup(c->t, d.id, d.id_len, &back) || back != docid)
 			PROBLEM(c, "document %u: id '%.*s' does not map back",
 				docid, (int)d.id_len, d.id);
+		{
+			const char *xid;
+			size_t xl;
+			int xr = ix_xid_get(c->t, docid, &xid, &xl);
+
+			if (xr == 0 && (xl != d.id_len ||
+					memcmp(xid, d.id, xl) != 0))
+				PROBLEM(c, "document %u: id table says '%.*s', "
+					"the record '%.*s'", docid, (int)xl,
+					xid, (int)d.id_len, d.id);
+			else if (xr && xr != LEDE_ENOTFOUND)
+				PROBLEM(c, "document %u: id table: %s", docid,
+					ix_damage());
+		}
 		if (ix_body_get(c->t, docid, &body))
 			PROBLEM(c, "document %u: body missing or corrupt",
 				docid);
@@ -636,6 +650,13 @@ static void say_damaged(chk *c, int dbi, const uint8_t *k, size_t kl)
 			"checksum", u32be_get(k), u32be_get(k) * IX_LEN_CHUNK,
 			u32be_get(k) * IX_LEN_CHUNK + IX_LEN_CHUNK - 1);
 		return;
+	case IX_XID:
+		if (kl != 4)
+			break;
+		PROBLEM(c, "id table: chunk %u (docids %u..%u) fails its "
+			"checksum", u32be_get(k), u32be_get(k) * IX_XID_CHUNK,
+			u32be_get(k) * IX_XID_CHUNK + IX_XID_CHUNK - 1);
+		return;
 	default:
 		break;
 	}
@@ -650,8 +671,11 @@ static int check_sums(chk *c)
 		ix_cur *cur = NULL;
 		const uint8_t *k = NULL, *v;
 		size_t kl = 0, vl;
-		int rc = ix_cur_open(c->t, dbi, &cur);
+		int rc;
 
+		if (!ix_has_table(c->t, dbi))
+			continue;
+		rc = ix_cur_open(c->t, dbi, &cur);
 		if (rc)
 			return rc;
 		rc = ix_cur_seek(cur, NULL, 0, &k, &kl, &v, &vl);
@@ -1043,6 +1067,10 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 	/* No block holds a tombstoned document any more. */
 	if (!rc)
 		rc = ix_clear(t, IX_DEAD);
+	/* The ids of the documents there are, and no others (an index
+	 * written before the table gets it whole here). */
+	if (!rc)
+		rc = ix_xid_rebuild(t);
 	if (!rc) {
 		rc = ix_commit(t);
 		t = NULL;

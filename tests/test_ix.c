@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <lmdb.h>
 #include "t.h"
 #include "../common/ana.h"
 #include "../common/buf.h"
@@ -1530,6 +1531,236 @@ out:
 	tmp_remove(dir);
 }
 
+/* ---- 10. the id table ("xid") ---- */
+
+typedef struct xid_tally {
+	uint32_t table;     /* live documents the table names rightly */
+	uint32_t fallback;  /* live documents it leaves to "docs" */
+	uint32_t stale;     /* gone documents it still names */
+	uint32_t bad;       /* wrong ids, damage, ix_doc_id failures */
+} xid_tally;
+
+/* Every docid so far: the table against the document records. */
+static int xid_tally_of(ix *x, xid_tally *n)
+{
+	ix_txn *t = NULL;
+	ix_stats st;
+	int rc = ix_begin(x, 0, &t);
+
+	memset(n, 0, sizeof(*n));
+	if (!rc)
+		rc = ix_stats_get(t, &st);
+	for (uint32_t d = 1; !rc && d < st.next_docid; d++) {
+		ix_doc doc;
+		const char *id, *id2;
+		size_t len, len2;
+		int dr = ix_doc_get(t, d, &doc);
+		int xr = ix_xid_get(t, d, &id, &len);
+
+		if (dr == LEDE_ENOTFOUND) {
+			n->stale += xr == 0;
+			n->bad += xr != 0 && xr != LEDE_ENOTFOUND;
+			continue;
+		}
+		if (dr) {
+			rc = dr;
+			break;
+		}
+		if (xr == 0 && len == doc.id_len &&
+		    memcmp(id, doc.id, len) == 0)
+			n->table++;
+		else if (xr == LEDE_ENOTFOUND)
+			n->fallback++;
+		else
+			n->bad++;
+		if (ix_doc_id(t, d, &id2, &len2) || len2 != doc.id_len ||
+		    memcmp(id2, doc.id, len2) != 0)
+			n->bad++;
+	}
+	ix_abort(t);
+	return rc;
+}
+
+static int xid_add(ix *x, int bulk, unsigned from, unsigned to,
+		   unsigned per_commit, const char *tag)
+{
+	bld_opts o = { 8 * MIB, bulk, 0 };
+	bld *b = NULL;
+	char id[48], body[96];
+	int rc = bld_new(x, &o, &b);
+
+	for (unsigned i = from; !rc && i < to; i++) {
+		/* ids of varied length, one of 300 bytes */
+		if (i % 97 == 0) {
+			memset(id, 'z', 40);
+			snprintf(id + 40, sizeof(id) - 40, "%u", i);
+		} else {
+			snprintf(id, sizeof(id), "a%u", i);
+		}
+		snprintf(body, sizeof(body), "word%u common %s", i % 50, tag);
+		rc = add_doc(b, id, "t", body, 0);
+		if (!rc && per_commit && (i - from + 1) % per_commit == 0)
+			rc = bld_commit(b);
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	bld_free(b);
+	return rc;
+}
+
+/* The damage a chunk of the table can take without a bad checksum: a
+ * structure that does not hold together (count 0). */
+static int xid_break(ix *x, uint32_t chunk)
+{
+	ix_txn *t = NULL;
+	uint8_t k[4] = { (uint8_t)(chunk >> 24), (uint8_t)(chunk >> 16),
+			 (uint8_t)(chunk >> 8), (uint8_t)chunk };
+	uint8_t v[8] = { 0 };
+	int rc = ix_begin(x, 1, &t);
+
+	if (!rc)
+		rc = ix_put(t, IX_XID, k, 4, v, sizeof(v), 0);
+	if (!rc)
+		return ix_commit(t);
+	ix_abort(t);
+	return rc;
+}
+
+static int xid_clear(ix *x)
+{
+	ix_txn *t = NULL;
+	int rc = ix_begin(x, 1, &t);
+
+	if (!rc)
+		rc = ix_clear(t, IX_XID);
+	if (!rc)
+		return ix_commit(t);
+	ix_abort(t);
+	return rc;
+}
+
+static void test_xid(void)
+{
+	char dir[64];
+	ix *x = NULL;
+	bld *b = NULL;
+	bld_opts o = { 8 * MIB, 0, 0 };
+	mt_compact_counts cc;
+	xid_tally n;
+
+	if (tmp_dir(dir, sizeof(dir))) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	REQ(ix_open(dir, IX_CREATE, NULL, &x));
+	/* a bulk load over two chunks, then batches across the next
+	 * chunk boundaries, one commit ending exactly on one */
+	REQ(xid_add(x, 1, 0, 1500, 0, "bulk"));
+	REQ(xid_add(x, 0, 1500, 2200, 300, "batch"));
+	REQ(xid_add(x, 0, 2200, 3072 - 1, 0, "fill"));
+	REQ(xid_add(x, 0, 3072 - 1, 3200, 7, "small"));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 3200);
+	CHECK_INT(n.fallback + n.stale + n.bad, 0);
+	CHECK_INT(check_problems(x), 0);
+
+	/* deleted and replaced: the old docids' ids stay until compact */
+	REQ(bld_new(x, &o, &b));
+	REQ(bld_remove(b, "a5", 2));
+	REQ(bld_remove(b, "a2047", 5));
+	REQ(add_doc(b, "a10", "t", "a new text", 0));
+	REQ(add_doc(b, "a3000", "t", "a new text", 0));
+	REQ(bld_commit(b));
+	bld_free(b);
+	b = NULL;
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 3198);
+	CHECK_INT(n.stale, 4);
+	CHECK_INT(n.fallback + n.bad, 0);
+	CHECK_INT(check_problems(x), 0);
+	REQ(mt_compact(x, &cc));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 3198);
+	CHECK_INT(n.stale + n.fallback + n.bad, 0);
+
+	/* an index written before the table: every id from "docs", new
+	 * documents in the table, compact fills it */
+	REQ(xid_clear(x));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.fallback, 3198);
+	CHECK_INT(n.table + n.bad, 0);
+	REQ(xid_add(x, 0, 5000, 5010, 0, "later"));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 10);
+	CHECK_INT(n.fallback, 3198);
+	CHECK_INT(n.bad, 0);
+	CHECK_INT(check_problems(x), 0);
+	REQ(mt_compact(x, &cc));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 3208);
+	CHECK_INT(n.fallback + n.bad, 0);
+
+	/* a chunk that does not hold together: reported by the reader and
+	 * by check (ix_doc_id reads the records instead), mended by
+	 * compact */
+	REQ(xid_break(x, 1));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.bad, IX_XID_CHUNK);
+	CHECK(check_problems(x) >= IX_XID_CHUNK);
+	REQ(mt_compact(x, &cc));
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.table, 3208);
+	CHECK_INT(n.bad, 0);
+	CHECK_INT(check_problems(x), 0);
+
+	/* an index of a lede before the table, opened read-only: no
+	 * table at all, every id from "docs", nothing to report */
+	ix_close(x);
+	x = NULL;
+	{
+		MDB_env *env = NULL;
+		MDB_txn *txn = NULL;
+		MDB_dbi dbi;
+		int rc = mdb_env_create(&env);
+
+		if (!rc)
+			rc = mdb_env_set_maxdbs(env, 16);
+		if (!rc)
+			rc = mdb_env_open(env, dir, 0, 0644);
+		if (!rc)
+			rc = mdb_txn_begin(env, NULL, 0, &txn);
+		if (!rc)
+			rc = mdb_dbi_open(txn, "xid", 0, &dbi);
+		if (!rc)
+			rc = mdb_drop(txn, dbi, 1);
+		if (!rc) {
+			rc = mdb_txn_commit(txn);
+			txn = NULL;
+		}
+		if (txn)
+			mdb_txn_abort(txn);
+		mdb_env_close(env);
+		REQ(rc);
+	}
+	REQ(ix_open(dir, IX_RDONLY, NULL, &x));
+	{
+		ix_txn *t = NULL;
+
+		REQ(ix_begin(x, 0, &t));
+		CHECK(!ix_has_table(t, IX_XID));
+		CHECK(ix_has_table(t, IX_DOCS));
+		ix_abort(t);
+	}
+	REQ(xid_tally_of(x, &n));
+	CHECK_INT(n.fallback, 3208);
+	CHECK_INT(n.table + n.bad, 0);
+	CHECK_INT(check_problems(x), 0);
+out:
+	bld_free(b);
+	ix_close(x);
+	tmp_remove(dir);
+}
+
 int main(void)
 {
 	test_open();
@@ -1544,5 +1775,6 @@ int main(void)
 	test_check_post();
 	test_compact();
 	test_bm25();
+	test_xid();
 	return t_done("test_ix");
 }
