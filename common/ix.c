@@ -71,6 +71,7 @@ struct ix_txn {
 
 struct ix_blocks {
 	MDB_cursor *cur;
+	int dbi;             /* IX_POST or IX_POS */
 	uint8_t key[IX_TERMKEY_MAX + 5];
 	size_t prefix;       /* termkey + 0x00 */
 	int started;
@@ -1356,7 +1357,8 @@ int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
 	return ix_get(t, IX_POST, key, tklen + 1, p, len);
 }
 
-int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen, ix_blocks **out)
+static int blocks_open(ix_txn *t, int dbi, const char *tk, size_t tklen,
+		       ix_blocks **out)
 {
 	ix_blocks *b;
 	int rc;
@@ -1367,16 +1369,28 @@ int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen, ix_blocks **out)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return LEDE_ENOMEM;
-	rc = mdb_cursor_open(t->txn, t->x->dbi[IX_POST], &b->cur);
+	rc = mdb_cursor_open(t->txn, t->x->dbi[dbi], &b->cur);
 	if (rc) {
 		free(b);
 		return lmdb_fail(t->x, rc, "cannot open cursor");
 	}
+	b->dbi = dbi;
 	memcpy(b->key, tk, tklen);
 	b->key[tklen] = 0;
 	b->prefix = tklen + 1;
 	*out = b;
 	return 0;
+}
+
+int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen, ix_blocks **out)
+{
+	return blocks_open(t, IX_POST, tk, tklen, out);
+}
+
+int ix_pos_blocks_open(ix_txn *t, const char *tk, size_t tklen,
+		       ix_blocks **out)
+{
+	return blocks_open(t, IX_POS, tk, tklen, out);
 }
 
 int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
@@ -1408,7 +1422,7 @@ int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
 	 * 1M: 13-15% off "inc pct" and the like). */
 	for (int i = 1; i <= 4; i++)
 		__builtin_prefetch((const char *)k.mv_data - 64 * i);
-	rc = val_open(IX_POST, &k, &v);
+	rc = val_open(b->dbi, &k, &v);
 	*p = v.mv_data;
 	*len = v.mv_size;
 	return rc;

@@ -242,10 +242,13 @@ int ix_title_tfs(ix_txn *t, const char *tk, size_t tklen,
 int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
 		const uint8_t **p, size_t *len) LEDE_WUR;
 
-/* Walk the blocks of one term in docid order. */
+/* Walk the blocks of one term in docid order: its postings blocks, or
+ * (ix_pos_blocks_open) its positions blocks. */
 typedef struct ix_blocks ix_blocks;
 int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen,
 		   ix_blocks **out) LEDE_WUR;
+int ix_pos_blocks_open(ix_txn *t, const char *tk, size_t tklen,
+		       ix_blocks **out) LEDE_WUR;
 /* Next block at or after the current one whose first docid is
  * >= min_first (0 = just the next). 0 = a block, >0 = end, <0 error. */
 int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,

@@ -117,6 +117,8 @@ typedef struct tcur {
 	uint32_t *pos;
 	size_t pcap;
 	size_t pos_bi;             /* block they belong to, +1 */
+	ix_blocks *pbk;            /* cursor over the positions blocks */
+	size_t pbk_at;             /* block it is on, +1 */
 	uint32_t pstart[POST_BLOCK_MAX + 1];
 	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codec 2 */
 	post_pos_rd prd;           /* read up to the documents asked for */
@@ -127,6 +129,7 @@ static void tc_free(tcur *c)
 	if (!c)
 		return;
 	ix_blocks_close(c->bk);
+	ix_blocks_close(c->pbk);
 	free(c->ents);
 	free(c->bub);
 	free(c->pos);
@@ -263,6 +266,7 @@ static void tc_rewind(tcur *c)
 	c->doc = 0;
 	c->sbi = 0;
 	c->pos_bi = 0;
+	c->pbk_at = 0;
 }
 
 /* First block at or after from whose last docid is >= target. */
@@ -376,12 +380,24 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 			pp = c->il.pos;
 			pl = c->il.plen;
 		} else {
-			rc = ix_pos_get(s->t, c->key, c->klen,
-					c->ents[c->bi].first, &pp, &pl);
-			if (rc == LEDE_ENOTFOUND)
-				return LEDE_ECORRUPT;
+			/* through a cursor: a phrase's candidates often
+			 * fall in consecutive blocks, one MDB_NEXT apart */
+			uint32_t first = 0;
+
+			if (!c->pbk) {
+				rc = ix_pos_blocks_open(s->t, c->key, c->klen,
+							&c->pbk);
+				if (rc)
+					return rc;
+			}
+			rc = ix_blocks_next(c->pbk, c->pbk_at == c->bi &&
+					    c->bi ? 0 : c->ents[c->bi].first,
+					    &first, &pp, &pl);
+			if (rc > 0 || (!rc && first != c->ents[c->bi].first))
+				return LEDE_ECORRUPT;   /* named, not there */
 			if (rc)
 				return rc;
+			c->pbk_at = c->bi + 1;
 		}
 		if (!pp || pl == 0)
 			return LEDE_ECORRUPT;
