@@ -1031,8 +1031,8 @@ int ix_xidw_add(ix_txn *t, ix_xidw *w, uint32_t docid, const char *id,
 	uint32_t c = docid / IX_XID_CHUNK, i = docid % IX_XID_CHUNK;
 	int rc;
 
-	if (len > UINT32_MAX - w->bytes.len)
-		return LEDE_ETOOBIG;
+	if (len > IX_XID_ID_MAX)
+		len = 0;   /* read from the record: chunks stay small */
 	if (!w->open || w->chunk != c) {
 		rc = ix_xidw_flush(t, w, append);
 		if (!rc)

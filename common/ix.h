@@ -84,7 +84,8 @@
  *   A copy of what "docs" holds, kept by every writer for the documents
  *   it adds: an empty id, a docid past n or a missing chunk (an index
  *   written before the table, or a writer without it) means "read the
- *   id from the document record". A deleted document's id stays until
+ *   id from the document record". Ids over IX_XID_ID_MAX bytes are left
+ *   empty, so that no chunk grows past 1024 of them. A deleted document's id stays until
  *   `lede compact` writes the table again from "docs". Optional: an
  *   index opened read-only without it reads every id from "docs".
  *
@@ -113,6 +114,7 @@
 #define IX_DOC_FSTAT    1              /* doc record flag: file stat */
 #define IX_LEN_CHUNK    4096
 #define IX_XID_CHUNK    1024
+#define IX_XID_ID_MAX   255            /* longer ids: from "docs" only */
 #define IX_ID_KEY_MAX   400
 #define IX_TERMKEY_MAX  (1 + 64)       /* field mark + TOK_MAX_BYTES */
 #define IX_TITLE_MARK   0x01
