@@ -1507,16 +1507,22 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 					     c->docids, NULL, &nd);
 				if (rc)
 					goto out;
-				for (unsigned j = 0; j < nd; j++) {
-					uint32_t d = c->docids[j];
-					if (d >= next_docid) {
-						rc = LEDE_ECORRUPT;
-						goto out;
-					}
-					if (pass)
+				/* ascending, the last checked against the
+				 * directory by tc_read: one bound check */
+				if (c->ents[bi].last >= next_docid) {
+					rc = LEDE_ECORRUPT;
+					goto out;
+				}
+				if (pass) {
+					for (unsigned j = 0; j < nd; j++) {
+						uint32_t d = c->docids[j];
 						bits[d >> 6] &= ~(1ULL << (d & 63));
-					else
+					}
+				} else {
+					for (unsigned j = 0; j < nd; j++) {
+						uint32_t d = c->docids[j];
 						bits[d >> 6] |= 1ULL << (d & 63);
+					}
 				}
 			}
 		}
