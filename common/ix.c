@@ -1014,10 +1014,13 @@ static int xidw_open(ix_txn *t, ix_xidw *w, uint32_t c)
 				w->chunk = c;
 				return 0;
 			}
-			if (rc == 0)
+			if (rc == 0) {
 				len = 0;
-			else if ((rc = buf_add(&w->bytes, id, len)) != 0)
-				return rc;
+			} else {
+				rc = buf_add(&w->bytes, id, len);
+				if (rc)
+					return rc;
+			}
 			w->off[i + 1] = w->off[i] + (uint32_t)len;
 		}
 		w->n = cnt;

@@ -85,9 +85,10 @@
  *   it adds: an empty id, a docid past n or a missing chunk (an index
  *   written before the table, or a writer without it) means "read the
  *   id from the document record". Ids over IX_XID_ID_MAX bytes are left
- *   empty, so that no chunk grows past 1024 of them. A deleted document's id stays until
- *   `lede compact` writes the table again from "docs". Optional: an
- *   index opened read-only without it reads every id from "docs".
+ *   empty, so that no chunk (rewritten by each batch) grows with them.
+ *   A deleted document's id stays until `lede compact` writes the table
+ *   again from "docs". Optional: an index opened read-only without it
+ *   reads every id from "docs".
  *
  * Deletion tombstones a document at once: its lens entry becomes 0 (its
  * old value goes to "dead"), its "ids", "docs" and "body" records go,
@@ -105,10 +106,10 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       5
+#define IX_SCHEMA       5u
 /* Schema 4 lacks only IX_DOC_FSTAT: read as it is, and marked 5 when
  * opened for writing. */
-#define IX_SCHEMA_OLD   4
+#define IX_SCHEMA_OLD   4u
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_DOC_FSTAT    1              /* doc record flag: file stat */
