@@ -188,6 +188,33 @@ fail:
 	return rc;
 }
 
+/* Block bi of c (its postings, or with pos its positions) through the
+ * LMDB cursor *bk (opened on first use; *bk_at is the block it is on,
+ * +1): the next block is one MDB_NEXT away, others a seek. A block the
+ * directory names but the table lacks is LEDE_ECORRUPT. */
+static int tc_cursor_get(sctx *s, const tcur *c, int pos, size_t bi,
+			 ix_blocks **bk, size_t *bk_at, const uint8_t **p,
+			 size_t *len)
+{
+	uint32_t want = c->ents[bi].first, first = 0;
+	int rc;
+
+	if (!*bk) {
+		rc = pos ? ix_pos_blocks_open(s->t, c->key, c->klen, bk) :
+			   ix_blocks_open(s->t, c->key, c->klen, bk);
+		if (rc)
+			return rc;
+	}
+	rc = ix_blocks_next(*bk, *bk_at == bi && bi ? 0 : want, &first, p,
+			    len);
+	if (rc > 0)
+		return LEDE_ECORRUPT;
+	if (rc)
+		return rc;
+	*bk_at = bi + 1;
+	return first == want ? 0 : LEDE_ECORRUPT;
+}
+
 /* Decode block bi of c into docids/tfs (room for POST_BLOCK_MAX), *n
  * documents, checked against its directory entry. With bk, through
  * that LMDB cursor over c's blocks (opened on first use; *bk_at is the
@@ -215,20 +242,9 @@ static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
 		if (rc)
 			return rc;
 	} else {
-		if (!*bk) {
-			rc = ix_blocks_open(s->t, c->key, c->klen, bk);
-			if (rc)
-				return rc;
-		}
-		rc = ix_blocks_next(*bk, *bk_at == bi && bi ? 0 : e->first,
-				    &first, &bp, &bl);
-		if (rc > 0)
-			return LEDE_ECORRUPT;   /* directory names a block */
+		rc = tc_cursor_get(s, c, 0, bi, bk, bk_at, &bp, &bl);
 		if (rc)
 			return rc;
-		*bk_at = bi + 1;
-		if (first != e->first)
-			return LEDE_ECORRUPT;
 	}
 	rc = tfs ? post_block_decode(bp, bl, first, docids, tfs, n) :
 		   post_block_docids(bp, bl, first, docids, n);
@@ -380,24 +396,12 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 			pp = c->il.pos;
 			pl = c->il.plen;
 		} else {
-			/* through a cursor: a phrase's candidates often
-			 * fall in consecutive blocks, one MDB_NEXT apart */
-			uint32_t first = 0;
-
-			if (!c->pbk) {
-				rc = ix_pos_blocks_open(s->t, c->key, c->klen,
-							&c->pbk);
-				if (rc)
-					return rc;
-			}
-			rc = ix_blocks_next(c->pbk, c->pbk_at == c->bi &&
-					    c->bi ? 0 : c->ents[c->bi].first,
-					    &first, &pp, &pl);
-			if (rc > 0 || (!rc && first != c->ents[c->bi].first))
-				return LEDE_ECORRUPT;   /* named, not there */
+			/* a phrase's candidates often fall in consecutive
+			 * blocks, one MDB_NEXT apart */
+			rc = tc_cursor_get(s, c, 1, c->bi, &c->pbk,
+					   &c->pbk_at, &pp, &pl);
 			if (rc)
 				return rc;
-			c->pbk_at = c->bi + 1;
 		}
 		if (!pp || pl == 0)
 			return LEDE_ECORRUPT;
@@ -2783,7 +2787,9 @@ static int run_phrase(sctx *s, plan *p, heap *hp, node *n)
 		if (!n->pf)
 			goto next;
 		s->candidates++;
-		part[0] = n->pw * n->pf / (n->pf + s->K);
+		rc = node_score(s, n, c, &part[0]);
+		if (rc)
+			return rc;
 		sc = canon_sum(r, part, got);
 		if (th >= 0 && sc <= th)
 			goto next;
