@@ -644,19 +644,17 @@ static void say_damaged(chk *c, int dbi, const uint8_t *k, size_t kl)
 			dbi == IX_DOCS ? "record" : "body");
 		return;
 	case IX_LENS:
+	case IX_XID: {
+		uint32_t per = dbi == IX_LENS ? IX_LEN_CHUNK : IX_XID_CHUNK;
+
 		if (kl != 4)
 			break;
-		PROBLEM(c, "length table: chunk %u (docids %u..%u) fails its "
-			"checksum", u32be_get(k), u32be_get(k) * IX_LEN_CHUNK,
-			u32be_get(k) * IX_LEN_CHUNK + IX_LEN_CHUNK - 1);
+		PROBLEM(c, "%s table: chunk %u (docids %u..%u) fails its "
+			"checksum", dbi == IX_LENS ? "length" : "id",
+			u32be_get(k), u32be_get(k) * per,
+			u32be_get(k) * per + per - 1);
 		return;
-	case IX_XID:
-		if (kl != 4)
-			break;
-		PROBLEM(c, "id table: chunk %u (docids %u..%u) fails its "
-			"checksum", u32be_get(k), u32be_get(k) * IX_XID_CHUNK,
-			u32be_get(k) * IX_XID_CHUNK + IX_XID_CHUNK - 1);
-		return;
+	}
 	default:
 		break;
 	}
