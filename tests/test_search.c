@@ -311,6 +311,21 @@ static int same_hits(const srch_result *a, const srch_result *b)
 	return 1;
 }
 
+/* q run pruned into r1, then exhaustive (o->exhaustive set) into r2:
+ * 0, or -1 with nothing left to release. */
+static int run_pair(const char *q, srch_opts *o, srch_result *r1,
+		    srch_result *r2)
+{
+	if (run(q, o, r1))
+		return -1;
+	o->exhaustive = 1;
+	if (run(q, o, r2)) {
+		srch_result_release(r1);
+		return -1;
+	}
+	return 0;
+}
+
 /* Pruned and exhaustive agree on random disjunctions (and with + and -)
  * for several k and ranking settings; the second 300 require half
  * their words, the third 300 all of them (run_window_and). */
@@ -342,13 +357,7 @@ static void test_pruned_equals_exhaustive(void)
 		o.k = (size_t[]){ 1, 10, 100, 1000 }[it % 4];
 		o.title_w = tws[it % 3];
 		o.k1 = k1s[(it / 3) % 3];
-		if (run(q, &o, &r1)) {
-			bad++;
-			continue;
-		}
-		o.exhaustive = 1;
-		if (run(q, &o, &r2)) {
-			srch_result_release(&r1);
+		if (run_pair(q, &o, &r1, &r2)) {
 			bad++;
 			continue;
 		}
@@ -401,13 +410,7 @@ static void test_phrase_pruned(void)
 		o.k = (size_t[]){ 1, 10, 3, 50 }[it % 4];
 		o.k1 = k1s[(it / 4) % 3];
 		o.b = bs[(it / 12) % 3];
-		if (run(q, &o, &r1)) {
-			bad++;
-			continue;
-		}
-		o.exhaustive = 1;
-		if (run(q, &o, &r2)) {
-			srch_result_release(&r1);
+		if (run_pair(q, &o, &r1, &r2)) {
 			bad++;
 			continue;
 		}
