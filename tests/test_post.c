@@ -1276,8 +1276,26 @@ static void test_term(void)
 				fails++;
 		memcpy(raw, ok, sizeof(ok));
 		raw[sizeof(ok)] = 0;   /* overlong */
-		CHECK_INT(term_decode_rc(raw, sizeof(ok) + 1, &df, &got, &n),
-			  LEDE_ECORRUPT);
+		{
+			/* The record decoder leaves the top list's bytes to
+			 * post_top_decode, which rejects the extra byte. */
+			post_inline il;
+			post_top tp[2];
+
+			CHECK_INT(post_term_decode_ex(raw, sizeof(ok) + 1, &df,
+						      &got, &n, &il), 0);
+			free(got);
+			CHECK(il.top == raw + 9 && il.ntop == 1 &&
+			      il.top_len == 4);
+			CHECK_INT(post_top_decode(il.top, il.top_len, il.ntop,
+						  tp), LEDE_ECORRUPT);
+			CHECK_INT(post_top_decode(il.top, 3, il.ntop, tp), 0);
+			CHECK(tp[0].docid == 5 && tp[0].tf == 1 &&
+			      tp[0].ttf == 0);
+			/* two entries claimed, one there */
+			CHECK_INT(post_top_decode(il.top, 3, 2, tp),
+				  LEDE_ECORRUPT);
+		}
 		raw[2] = 0;            /* first docid 0 */
 		CHECK_INT(term_decode_rc(raw, sizeof(ok), &df, &got, &n),
 			  LEDE_ECORRUPT);
