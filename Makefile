@@ -20,7 +20,9 @@ SANITIZER ?=
 
 ifeq ($(SANITIZER),)
 BUILD    := build/rel
-OPT      := -O2 -g
+# -O3 over -O2: news T3 p50 66 -> 64 µs, 1M T2 p50 437 -> 405 µs (five
+# and four interleaved runs); -march=x86-64-v3 added nothing measurable.
+OPT      := -O3 -g
 else
 BUILD    := build/san
 OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZER) \

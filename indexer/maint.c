@@ -609,7 +609,7 @@ out:
 static void say_damaged(chk *c, int dbi, const uint8_t *k, size_t kl)
 {
 	size_t tkl;
-	uint32_t first;
+	uint32_t first = 0;   /* a record key (kind 0) has none */
 	int kind;
 
 	switch (dbi) {
