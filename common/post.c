@@ -182,6 +182,188 @@ void post_unpack(const uint8_t *p, unsigned n, unsigned w, uint32_t *v)
 	}
 }
 
+/*
+ * The same with AVX2, chosen at run time (the build targets plain
+ * x86-64). Eight values of w <= 25 bits: each lies in the four bytes
+ * from its first, (i * w) / 8, since its shift (i * w) % 8 plus w is at
+ * most 32. Values 0-3 come from 16 bytes loaded at the group's start
+ * and values 4-7 from 16 bytes at (4 * w) / 8, one 128-bit half each,
+ * so one byte shuffle puts every value's four bytes in its lane; then a
+ * shift per lane and a mask. A group is taken while both loads stay
+ * below end (the caller's bytes: loads may read past the packed array,
+ * never past end); the rest goes through post_unpack.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define POST_AVX2 1
+#define AVX2_WMAX 25
+
+typedef struct avx2_tab {
+	uint8_t shuf[32];
+	uint32_t shift[8];
+	unsigned hi;             /* byte of the second load */
+} avx2_tab;
+
+static avx2_tab avx2_tabs[AVX2_WMAX + 1];
+static int avx2_ok;            /* the CPU has AVX2 */
+static int simd_off;           /* post_simd(0): the portable code only */
+
+__attribute__((constructor)) static void avx2_init(void)
+{
+	__builtin_cpu_init();
+	avx2_ok = __builtin_cpu_supports("avx2");
+	for (unsigned w = 1; w <= AVX2_WMAX; w++) {
+		avx2_tab *t = &avx2_tabs[w];
+
+		t->hi = 4 * w / 8;
+		for (unsigned i = 0; i < 8; i++) {
+			unsigned b = i * w - (i < 4 ? 0 : 8 * t->hi);
+
+			for (unsigned k = 0; k < 4; k++)
+				t->shuf[4 * i + k] = (uint8_t)(b / 8 + k);
+			t->shift[i] = b % 8;
+		}
+	}
+}
+
+__attribute__((target("avx2")))
+static void unpack_avx2(const uint8_t *p, unsigned n, unsigned w,
+			uint32_t *v, const uint8_t *end)
+{
+	const avx2_tab *t = &avx2_tabs[w];
+	const __m256i shuf = _mm256_loadu_si256((const __m256i *)t->shuf);
+	const __m256i sh = _mm256_loadu_si256((const __m256i *)t->shift);
+	const __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
+	size_t g = 0, full = n / 8;
+	/* groups whose second load ends by end */
+	size_t room = (size_t)(end - p) >= t->hi + 16 ?
+		((size_t)(end - p) - t->hi - 16) / w + 1 : 0;
+
+	if (room < full)
+		full = room;
+	for (; g < full; g++) {
+		const uint8_t *q = p + g * w;
+		__m128i lo = _mm_loadu_si128((const __m128i *)q);
+		__m128i hi = _mm_loadu_si128((const __m128i *)(q + t->hi));
+		__m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(lo),
+						    hi, 1);
+
+		x = _mm256_shuffle_epi8(x, shuf);
+		x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), mask);
+		_mm256_storeu_si256((__m256i *)(v + g * 8), x);
+	}
+	if (g * 8 < n) {
+		/* The last groups (the part one past the array's end, or
+		 * whose loads would pass end) from a zero-padded copy,
+		 * into a copy too: v has room for n values only. */
+		unsigned r = n - (unsigned)(g * 8), ng = (r + 7) / 8;
+		size_t rest = post_packed_bytes(r, w);
+		uint8_t tmp[64 + 32];
+		uint32_t out[POST_BLOCK_MAX];
+
+		if (rest > 64 || ng * 8 > POST_BLOCK_MAX) {
+			post_unpack(p + g * w, r, w, v + g * 8);
+			return;
+		}
+		memcpy(tmp, p + g * w, rest);
+		memset(tmp + rest, 0, sizeof(tmp) - rest);
+		for (unsigned k = 0; k < ng; k++) {
+			const uint8_t *q = tmp + k * w;
+			__m128i lo = _mm_loadu_si128((const __m128i *)q);
+			__m128i hi = _mm_loadu_si128((const __m128i *)
+						     (q + t->hi));
+			__m256i x = _mm256_inserti128_si256(
+				_mm256_castsi128_si256(lo), hi, 1);
+
+			x = _mm256_shuffle_epi8(x, shuf);
+			x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), mask);
+			_mm256_storeu_si256((__m256i *)(out + k * 8), x);
+		}
+		memcpy(v + g * 8, out, r * sizeof(*v));
+	}
+}
+#endif
+
+/*
+ * docids[0] = first and docids[i] = docids[i - 1] + stored[i] + 1 for
+ * i = 1..cnt-1, eight at a time: a scan inside each 128-bit half, the
+ * low half's total added to the high half, the previous eight's last
+ * docid to all. Every step adds 1..2^32 modulo 2^32, so a sum that
+ * passes UINT32_MAX shows as a docid not above its predecessor
+ * (unsigned): LEDE_ECORRUPT, as the scalar loop's 64-bit check.
+ */
+__attribute__((target("avx2")))
+static int prefix_avx2(uint32_t *d, unsigned cnt, uint32_t first)
+{
+	const __m256i one = _mm256_set1_epi32(1);
+	const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+	const __m256i prev_idx = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+	const __m256i seven = _mm256_set1_epi32(7);
+	__m256i carry = _mm256_set1_epi32((int)first), bad = _mm256_setzero_si256();
+	unsigned i = 1;
+	uint64_t x;
+
+	d[0] = first;
+	for (; i + 8 <= cnt; i += 8) {
+		__m256i v = _mm256_add_epi32(
+			_mm256_loadu_si256((const __m256i *)(d + i)), one);
+		__m256i lo3, pv, tot;
+
+		v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
+		v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
+		lo3 = _mm256_shuffle_epi32(v, 0xff);
+		v = _mm256_add_epi32(v, _mm256_permute2x128_si256(lo3, lo3,
+								  0x08));
+		/* the eight's own total, apart from the carry, so that the
+		 * chain from one eight to the next is a single add */
+		tot = _mm256_permutevar8x32_epi32(v, seven);
+		v = _mm256_add_epi32(v, carry);
+		/* each lane's predecessor: the lane before, lane 0's the
+		 * last docid before these eight */
+		pv = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(v, prev_idx),
+					carry, 1);
+		bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(
+			_mm256_xor_si256(pv, sign), _mm256_xor_si256(v, sign)));
+		bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(pv, v));
+		_mm256_storeu_si256((__m256i *)(d + i), v);
+		carry = _mm256_add_epi32(carry, tot);
+	}
+	if (!_mm256_testz_si256(bad, bad))
+		return LEDE_ECORRUPT;
+	x = d[i - 1];
+	for (; i < cnt; i++) {
+		x += (uint64_t)d[i] + 1;
+		d[i] = (uint32_t)x;
+	}
+	return x > UINT32_MAX ? LEDE_ECORRUPT : 0;
+}
+
+int post_simd(int on)
+{
+#ifdef POST_AVX2
+	if (on >= 0)
+		simd_off = !on;
+	return avx2_ok && !simd_off;
+#else
+	(void)on;
+	return 0;
+#endif
+}
+
+/* post_unpack, faster where the bytes up to end may be read. */
+static void unpack_to(const uint8_t *p, unsigned n, unsigned w, uint32_t *v,
+		      const uint8_t *end)
+{
+#ifdef POST_AVX2
+	if (w >= 1 && w <= AVX2_WMAX && n >= 8 && avx2_ok && !simd_off) {
+		unpack_avx2(p, n, w, v, end);
+		return;
+	}
+#endif
+	(void)end;
+	post_unpack(p, n, w, v);
+}
+
 /* ---- postings blocks ------------------------------------------------ */
 
 /* Width byte of a block header: the width in the low six bits, and the
@@ -442,18 +624,26 @@ static int block_decode(const uint8_t *p, size_t len, uint32_t first,
 	 * off the running sum leaves one plain add on the dependency chain.
 	 * 64 bits so a hostile block cannot wrap past UINT32_MAX unnoticed;
 	 * the sum only grows, so one check at the end catches overflow. */
-	post_unpack(p + 3, cnt - 1, wd, docids + 1);
+	unpack_to(p + 3, cnt - 1, wd, docids + 1, end);
 	if ((hd & BLK_EXC) &&
 	    patch_exc(&q, end, docids + 1, cnt - 1, wd, UINT32_MAX))
 		return LEDE_ECORRUPT;
-	docids[0] = first;
-	d = first;
-	for (i = 1; i < cnt; i++) {
-		d += docids[i];
-		docids[i] = (uint32_t)(d + i);
+#ifdef POST_AVX2
+	if (cnt > 8 && avx2_ok && !simd_off) {
+		if (prefix_avx2(docids, cnt, first))
+			return LEDE_ECORRUPT;
+	} else
+#endif
+	{
+		docids[0] = first;
+		d = first;
+		for (i = 1; i < cnt; i++) {
+			d += docids[i];
+			docids[i] = (uint32_t)(d + i);
+		}
+		if (d + cnt - 1 > UINT32_MAX)
+			return LEDE_ECORRUPT;
 	}
-	if (d + cnt - 1 > UINT32_MAX)
-		return LEDE_ECORRUPT;
 
 	if (!tfs) {
 		*n = cnt;
@@ -463,7 +653,7 @@ static int block_decode(const uint8_t *p, size_t len, uint32_t first,
 		/* The common case for rare terms: every tf is 1. */
 		tf_all_one(tfs, cnt);
 	} else {
-		post_unpack(p + 3 + gbytes, cnt, wt, tfs);
+		unpack_to(p + 3 + gbytes, cnt, wt, tfs, end);
 		/* Only 32 bits can hold tf-1 = UINT32_MAX (exceptions are
 		 * checked as they are patched). */
 		if (wt == 32) {

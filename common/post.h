@@ -304,4 +304,9 @@ int post_pack(const uint32_t *v, unsigned n, unsigned w, buf *out) LEDE_WUR;
 void post_unpack(const uint8_t *p, unsigned n, unsigned w, uint32_t *v);
 unsigned post_bits(uint32_t maxval);  /* 0 for 0, else floor(log2)+1 */
 
+/* Whether blocks decode with AVX2 (x86-64 CPUs that have it; the
+ * result is the same byte for byte). on 0 turns it off and 1 back on,
+ * for tests that compare both; -1 only asks. */
+int post_simd(int on);
+
 #endif
