@@ -98,7 +98,8 @@ static void usage(FILE *f)
 "        ranked search; QUERY: words, +must -not AND OR NOT ( )\n"
 "        \"a phrase\" title:word word* from:2019 to:2020-06 sort:date\n"
 "  search [-i DIR] --batch TOPICS.tsv [-n N] [--run-tag T] [--latency F]\n"
-"         [--syntax] [--stats] TREC run for qid<TAB>query lines\n"
+"         [--syntax] [--stats] [--passes N]  TREC run for qid<TAB>query\n"
+"         lines (N passes in one process, the last written)\n"
 "  serve [-i DIR] [--listen HOST:PORT] [--threads N]\n"
 "        [--request-timeout S]  the search page and JSON API over HTTP\n"
 "                              (default 127.0.0.1:8080); a request not\n"
@@ -119,6 +120,7 @@ typedef struct opts {
 	size_t n, offset;
 	int n_set;
 	const char *batch, *run_tag, *latency;
+	size_t passes;
 	int json, explain, count, syntax, exhaustive;
 	int rm3, stats;
 	const char *listen;
@@ -208,6 +210,13 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 		} else if (strcmp(a, "--batch") == 0) {
 			NEED_VAL();
 			o->batch = val;
+		} else if (strcmp(a, "--passes") == 0) {
+			NEED_VAL();
+			if (parse_size(val, &o->passes) || o->passes < 1 ||
+			    o->passes > 100) {
+				lede_err("--passes wants a number from 1 to 100");
+				return -1;
+			}
 		} else if (strcmp(a, "--run-tag") == 0) {
 			NEED_VAL();
 			o->run_tag = val;
@@ -877,6 +886,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	size_t cap = 0;
 	ssize_t len;
 	srch_opts so;
+	size_t passes = o->passes ? o->passes : 1;
 	int rc = 0;
 
 	if (!in) {
@@ -905,60 +915,83 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	so.mode = o->syntax ? Q_SYNTAX : Q_PLAIN;
 	so.count = o->count;   /* exact totals too (benchmarks) */
 	memset(&sum, 0, sizeof(sum));
-	while ((len = getline(&line, &cap, in)) > 0) {
-		char *tab, *q;
-		srch_result r;
-		double t0, us;
+	/* Passes before the last warm the process as the peers' are
+	 * (their passes run in one process too) and write nothing. */
+	for (size_t pass = 1; pass <= passes && !rc; pass++) {
+		int last = pass == passes;
 
-		while (len > 0 && (line[len - 1] == '\n' ||
-				   line[len - 1] == '\r'))
-			line[--len] = 0;
-		tab = strchr(line, '\t');
-		if (!tab)
-			continue;
-		*tab = 0;
-		q = tab + 1;
-		t0 = now_s();
-		rc = srch_run(t, a, q, strlen(q), &so, &r);
-		if (rc == LEDE_ETOOBIG) {
-			lede_warn("query %s over the caps, skipped", line);
-			rc = 0;
-			continue;
+		if (pass > 1 && fseek(in, 0, SEEK_SET) != 0) {
+			lede_err("--passes reads '%s' again, and cannot: %s",
+				 o->batch, strerror(errno));
+			free(line);
+			free(ids);
+			fclose(in);
+			if (lat)
+				fclose(lat);
+			return 2;
 		}
-		if (rc)
-			break;
-		/* Fetch the ids as part of the timed search, as the peers
-		 * do (from the id table: no document record each). */
-		if (r.n > nids) {
-			void *p = realloc(ids, r.n * sizeof(*ids));
-			if (!p) {
-				srch_result_release(&r);
-				rc = LEDE_ENOMEM;
-				break;
-			}
-			ids = p;
-			nids = r.n;
-		}
-		for (size_t i = 0; i < r.n; i++)
-			if (ix_doc_id(t, r.hits[i].docid, &ids[i].s,
-				      &ids[i].n))
-				ids[i].s = NULL;
-		us = (now_s() - t0) * 1e6;
-		for (size_t i = 0; i < r.n; i++) {
-			if (!ids[i].s)
+		while ((len = getline(&line, &cap, in)) > 0) {
+			char *tab, *q;
+			srch_result r;
+			double t0, us;
+
+			while (len > 0 && (line[len - 1] == '\n' ||
+					   line[len - 1] == '\r'))
+				line[--len] = 0;
+			tab = strchr(line, '\t');
+			if (!tab)
 				continue;
-			printf("%s Q0 %.*s %zu %.6f %s\n", line,
-			       (int)ids[i].n, ids[i].s, i + 1,
-			       r.hits[i].score, o->run_tag);
+			*tab = 0;
+			q = tab + 1;
+			t0 = now_s();
+			rc = srch_run(t, a, q, strlen(q), &so, &r);
+			if (rc == LEDE_ETOOBIG) {
+				if (last)
+					lede_warn("query %s over the caps, "
+						  "skipped", line);
+				rc = 0;
+				continue;
+			}
+			if (rc)
+				break;
+			/* Fetch the ids as part of the timed search, as the
+			 * peers do (from the id table: no document record
+			 * each). */
+			if (r.n > nids) {
+				void *p = realloc(ids, r.n * sizeof(*ids));
+				if (!p) {
+					srch_result_release(&r);
+					rc = LEDE_ENOMEM;
+					break;
+				}
+				ids = p;
+				nids = r.n;
+			}
+			for (size_t i = 0; i < r.n; i++)
+				if (ix_doc_id(t, r.hits[i].docid, &ids[i].s,
+					      &ids[i].n))
+					ids[i].s = NULL;
+			us = (now_s() - t0) * 1e6;
+			if (!last) {
+				srch_result_release(&r);
+				continue;
+			}
+			for (size_t i = 0; i < r.n; i++) {
+				if (!ids[i].s)
+					continue;
+				printf("%s Q0 %.*s %zu %.6f %s\n", line,
+				       (int)ids[i].n, ids[i].s, i + 1,
+				       r.hits[i].score, o->run_tag);
+			}
+			if (lat)
+				fprintf(lat, "%s\t%.0f\t%zu\n", line, us, r.n);
+			sum.queries++;
+			sum.postings += r.postings;
+			sum.total += r.postings_total;
+			sum.blocks += r.blocks;
+			sum.candidates += r.candidates;
+			srch_result_release(&r);
 		}
-		if (lat)
-			fprintf(lat, "%s\t%.0f\t%zu\n", line, us, r.n);
-		sum.queries++;
-		sum.postings += r.postings;
-		sum.total += r.postings_total;
-		sum.blocks += r.blocks;
-		sum.candidates += r.candidates;
-		srch_result_release(&r);
 	}
 	free(line);
 	free(ids);

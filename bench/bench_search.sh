@@ -7,7 +7,7 @@
 #   phrase      the harness's phrases.tsv (two adjacent title words),
 #               quoted: "word word"
 # One thread, timed in-process around the search (--latency), the second
-# of two passes, as the peers are timed. The peers of ../shared/bench
+# of two passes in one process (--passes 2), as the peers are timed. The peers of ../shared/bench
 # turn every query into plain words, so AND and phrase queries run on
 # them through bench/peers/ (LuceneClasses.java, xapian_classes.cc: the
 # same index, analyzer and timed region as the harness's peer, every
@@ -60,7 +60,7 @@ stats() {
 	      printf "%.0f %.0f %.0f\n", s / NR, v[i50], v[i99] }'
 }
 
-echo "lede on $name: µs, one thread, second of two passes"
+echo "lede on $name: µs, one thread, second of two passes in one process"
 echo
 echo "| class | queries | top 10 mean | p50 | p99 | + exact count mean | p50 | p99 |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -72,11 +72,9 @@ for c in T1 T2 T3 AND phrase; do
 		flags="-n 10"
 		if [ "$mode" = count ]; then flags="$flags --count"; fi
 		case $c in AND|phrase) flags="$flags --syntax" ;; esac
-		for pass in 1 2; do
-			# shellcheck disable=SC2086
-			"$LEDE" search -i "$ix" --batch "$f" $flags \
-				--latency "$tmp/lat" > /dev/null
-		done
+		# shellcheck disable=SC2086
+		"$LEDE" search -i "$ix" --batch "$f" $flags --passes 2 \
+			--latency "$tmp/lat" > /dev/null
 		cp "$tmp/lat" "$tmp/$c.$mode.lat"
 		set -- $(stats "$tmp/lat")
 		row="$row | $1 | $2 | $3"

@@ -198,6 +198,19 @@ expect "batch ignores operators" "^q1 Q0 n2 " "$T/run"
 expect "latency lines" "^q1	[0-9]+	2$" "$T/lat"
 "$LEDE" search -i "$IX" --batch "$T/topics.tsv" --stats >/dev/null 2>"$T/err"
 expect "--stats: postings decoded of the total" "^2 queries: [0-9]+ of [0-9]+ postings decoded" "$T/err"
+# --passes: the same run written once, a latency line a query
+"$LEDE" search -i "$IX" --batch "$T/topics.tsv" -n 10 --run-tag t \
+	--passes 3 --latency "$T/lat3" >"$T/run3" 2>"$T/err"
+if cmp -s "$T/run" "$T/run3"; then ok; else bad "--passes 3 run differs"; fi
+if [ "$(wc -l <"$T/lat3")" -eq 2 ]; then ok; else
+	bad "--passes 3 latency lines: $(wc -l <"$T/lat3")"; fi
+status "--passes 0 refused" 2 "$LEDE" search -i "$IX" --batch "$T/topics.tsv" --passes 0
+expect "--passes 0 says why" "--passes wants a number from 1 to 100" "$T/err"
+cat "$T/topics.tsv" | "$LEDE" search -i "$IX" --batch /dev/stdin --passes 2 \
+	>"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 2 ]; then ok; else bad "--passes 2 on a pipe: exit $rc"; fi
+expect "--passes on a pipe says why" "reads '/dev/stdin' again, and cannot" "$T/err"
 "$LEDE" search -i "$IX" --batch "$T/topics.tsv" --syntax >"$T/run" 2>&1
 expect_not "--syntax applies -apple" "^q1 Q0 n1 " "$T/run"
 expect "--syntax phrase" "^q2 Q0 k3 1 " "$T/run"
