@@ -308,17 +308,17 @@ static int meta_init(ix *x, int create, const char *lang)
 		err = lmdb_fail(x, rc, "cannot read schema");
 		goto out;
 	}
-	if (v.mv_size != 4 || (le32_get(v.mv_data) != IX_SCHEMA &&
-			       le32_get(v.mv_data) != IX_SCHEMA_OLD)) {
+	if (v.mv_size != 4 || le32_get(v.mv_data) > IX_SCHEMA ||
+	    le32_get(v.mv_data) < IX_SCHEMA_OLD) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
-			 "index schema %u, this lede reads %u and %u (index "
+			 "index schema %u, this lede reads %u to %u (index "
 			 "the archive again into a new index)",
 			 v.mv_size == 4 ? le32_get(v.mv_data) : 0,
 			 IX_SCHEMA_OLD, IX_SCHEMA);
 		err = LEDE_EVERSION;
 		goto out;
 	}
-	if (le32_get(v.mv_data) == IX_SCHEMA_OLD && !x->rdonly) {
+	if (le32_get(v.mv_data) != IX_SCHEMA && !x->rdonly) {
 		/* A writer may add records an older lede cannot read. */
 		le32_put(sch, IX_SCHEMA);
 		rc = val_put(txn, x->dbi[IX_META], &k, sch, 4, 0);

@@ -106,9 +106,10 @@
 #include "buf.h"
 #include "err.h"
 
-#define IX_SCHEMA       5u
-/* Schema 4 lacks only IX_DOC_FSTAT: read as it is, and marked 5 when
- * opened for writing. */
+#define IX_SCHEMA       6u
+/* Schemas 4 and 5 are read as they are, and marked 6 when opened for
+ * writing: 4 lacks only IX_DOC_FSTAT, 5 only positions codec 3 (post.h),
+ * both of which an older lede cannot read. */
 #define IX_SCHEMA_OLD   4u
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1

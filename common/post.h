@@ -35,7 +35,8 @@
  *
  * Positions block (value under the same key in the positions DBI):
  *     u8  codec    0 = varint deltas, 1 = Golomb-Rice,
- *                  2 = binary interpolative (needs document lengths)
+ *                  2 = binary interpolative (needs document lengths),
+ *                  3 = codec 2 with offsets to skip documents
  *   Codecs 0 and 1 code the same values: for each document of the
  *   postings block in order, tf[i] values, the first position, then
  *   each gap to the previous one minus one (gaps >= 1: positions
@@ -69,6 +70,20 @@
  *                  LSB first, padded with zero bits to a byte; no byte
  *                  follows. Written only when every U <= 65535 and
  *                  every position <= its U.
+ *   Codec 3 (written instead of codec 2 for a block of more than
+ *   POS_SKIP documents whose codec 2 bits take POS_SKIP_BYTES or more;
+ *   schema 6):
+ *     u8  w        bit width of the offsets below, 0..32
+ *     bytes        m = (n - 1) / POS_SKIP values at width w, packed as
+ *                  a postings block's arrays (LSB first, padded to a
+ *                  byte): value j is the number of bits that documents
+ *                  j * POS_SKIP .. (j + 1) * POS_SKIP - 1 take in the
+ *                  bits below, so document k * POS_SKIP's positions
+ *                  start at the sum of the first k values
+ *     bits         exactly codec 2's bits
+ *   A phrase wanting document i's positions starts decoding at the
+ *   offset of document i / POS_SKIP * POS_SKIP instead of document 0;
+ *   a whole decode checks every offset against where it got.
  *
  * Term record (value under key  termkey 0x00, sorting just before the
  * term's blocks so that one cursor seek finds the record and then walks
@@ -168,12 +183,21 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 /* Reading a positions block a few documents at a time: a phrase query
  * wants one document's positions, and the ones before it in the block,
  * not the whole block's. Open, then read up to document `to`. */
+#define POS_SKIP       16   /* codec 3: an offset every 16 documents */
+#define POS_SKIP_MAX   ((POST_BLOCK_MAX - 1) / POS_SKIP)
+#define POS_SKIP_BYTES 128  /* codec 3 only for longer codec 2 bits */
+
 typedef struct post_pos_rd {
 	const uint8_t *p, *end;   /* unread bytes */
 	uint64_t acc;             /* bit codecs: loaded, unread bits */
 	unsigned nb;
 	unsigned codec, kf, kg;   /* codec 1's parameters */
 	unsigned done;            /* documents read */
+	/* codec 3: where the bits start, and where documents POS_SKIP,
+	 * 2 * POS_SKIP, ... start in them (bits) */
+	const uint8_t *base;
+	unsigned nsk;
+	uint32_t skip[POS_SKIP_MAX];
 } post_pos_rd;
 
 /* Start reading block p of n documents with tfs; lens as for
@@ -188,7 +212,14 @@ int post_pos_open(post_pos_rd *rd, const uint8_t *p, size_t len,
 int post_pos_read(post_pos_rd *rd, const uint32_t *tfs, const uint32_t *lens,
 		  unsigned n, unsigned to, uint32_t *pos) LEDE_WUR;
 
-/* Whether the block is codec 2, whose decoding needs lens. */
+/* Before reading document i of a codec 3 block, move past the
+ * documents before it without decoding them, to the last stored offset
+ * at or before i, when that is past rd->done: returns 1 and sets
+ * rd->done to that document (positions are then read from there); 0
+ * when it did not move (other codecs, or i in reach). */
+int post_pos_seek(post_pos_rd *rd, unsigned i);
+
+/* Whether the block is codec 2 or 3, whose decoding needs lens. */
 int post_pos_needs_lens(const uint8_t *p, size_t len);
 
 /* Decode into pos (room for cap entries; the total must equal the sum

@@ -38,6 +38,8 @@
 #define POS_CODEC_VARINT 0
 #define POS_CODEC_RICE   1
 #define POS_CODEC_BIC    2
+#define POS_CODEC_BICSK  3   /* codec 2 and where every POS_SKIP'th
+				document's positions start */
 /* Codec 2's lengths are the lens table's u16 values. */
 #define BIC_UMAX 65535u
 /* Unary quotients stop here: RICE_QMAX ones mean "escape, a raw 32-bit
@@ -454,24 +456,65 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 	if (bic) {
 		/* Codec 2 nearly always wins: write it, then see whether
 		 * codec 0 or 1 would be smaller. A range of 0..65535 codes
-		 * a value in at most 17 bits. */
-		rc = buf_reserve(out, 2 + (at * 17 + 7) / 8);
+		 * a value in at most 17 bits. Room for codec 3's offsets
+		 * (at most 5 bytes each) in front, moved in if they pay. */
+		uint32_t skip[POS_SKIP_MAX];
+		uint8_t *s0;
+		size_t nsk = n > POS_SKIP ? (n - 1) / POS_SKIP : 0, sk = 0;
+
+		rc = buf_reserve(out, 2 + 5 * POS_SKIP_MAX +
+				 (at * 17 + 7) / 8);
 		if (rc)
 			return rc;
-		w.o = out->data + out->len;
-		*w.o++ = POS_CODEC_BIC;
+		w.o = s0 = out->data + out->len + 1 + 5 * POS_SKIP_MAX;
 		w.acc = 0;
 		w.nb = 0;
-		for (i = 0, at = 0; i < n; at += tfs[i], i++)
+		for (i = 0, at = 0; i < n; at += tfs[i], i++) {
+			if (i && i % POS_SKIP == 0)
+				skip[i / POS_SKIP - 1] =
+					(uint32_t)((size_t)(w.o - s0) * 8 +
+						   w.nb);
 			bic_put(&w, pos + at, tfs[i], 0, lens[i]);
+		}
 		if (w.nb)
 			*w.o++ = (uint8_t)w.acc;
-		size2 = (size_t)(w.o - (out->data + len0));
+		/* Chosen on codec 2's size; the offsets come on top. */
+		size2 = 1 + (size_t)(w.o - s0);
 		if (bic_wins(size2, size0) && !bic_wins(size2, size1)) {
 			size1 = rice_size(pos, tfs, n, gaps, &kf, &kg);
 			sized = 1;
 		}
 		if (bic_wins(size2, size0) && bic_wins(size2, size1)) {
+			uint8_t *o = out->data + len0;
+
+			uint32_t dmax = 0;
+			unsigned wd;
+
+			if (size2 - 1 < POS_SKIP_BYTES)
+				nsk = 0;
+			for (i = nsk; i-- > 0;) {
+				/* the offsets as gaps, at one width */
+				skip[i] -= i ? skip[i - 1] : 0;
+				if (skip[i] > dmax)
+					dmax = skip[i];
+			}
+			wd = post_bits(dmax);
+			if (nsk)
+				sk = 1 + post_packed_bytes((unsigned)nsk, wd);
+			size2 += sk;
+
+			*o++ = nsk ? POS_CODEC_BICSK : POS_CODEC_BIC;
+			if (nsk) {
+				bitwr ow = { o + 1, 0, 0 };
+
+				*o = (uint8_t)wd;
+				for (i = 0; i < nsk; i++)
+					bw_put(&ow, skip[i], wd);
+				if (ow.nb)
+					*ow.o++ = (uint8_t)ow.acc;
+				o = ow.o;
+			}
+			memmove(o, s0, size2 - 1 - sk);
 			out->len = len0 + size2;
 			return 0;
 		}
@@ -581,19 +624,101 @@ static int rd_rice(post_pos_rd *rd, const uint32_t *tfs, unsigned to,
 	return 0;
 }
 
+/* Bits of codec 3's stream read so far. */
+static uint64_t bicsk_at(const post_pos_rd *rd)
+{
+	return (uint64_t)(rd->p - rd->base) * 8 - rd->nb;
+}
+
+/* Codec 3, read straight through: codec 2's decoder a stretch of
+ * POS_SKIP documents at a time, checking that each stretch starts at
+ * its stored offset (a wrong one would send post_pos_seek astray). */
+static int rd_bicsk(post_pos_rd *rd, const uint32_t *tfs,
+		    const uint32_t *lens, unsigned to, uint32_t *pos)
+{
+	unsigned done = rd->done;
+
+	while (done < to) {
+		unsigned stop = (done / POS_SKIP + 1) * POS_SKIP;
+		int rc;
+
+		if (done % POS_SKIP == 0 && done &&
+		    bicsk_at(rd) != rd->skip[done / POS_SKIP - 1])
+			return LEDE_ECORRUPT;
+		if (stop > to)
+			stop = to;
+		rc = rd_bic(rd, tfs, lens, stop, pos);
+		if (rc)
+			return rc;
+		while (done < stop)
+			pos += tfs[done++];
+		rd->done = done;
+	}
+	return 0;
+}
+
+int post_pos_seek(post_pos_rd *rd, unsigned i)
+{
+	unsigned k = i / POS_SKIP;
+	uint32_t at;
+
+	if (rd->codec != POS_CODEC_BICSK || k == 0 || k > rd->nsk ||
+	    k * POS_SKIP <= rd->done)
+		return 0;
+	at = rd->skip[k - 1];
+	rd->p = rd->base + at / 8;
+	rd->acc = 0;
+	rd->nb = 0;
+	if (at % 8) {
+		/* open checked at <= the stream's bits: a byte is there */
+		rd->acc = (uint64_t)(*rd->p++ >> (at % 8));
+		rd->nb = 8 - at % 8;
+	}
+	rd->done = k * POS_SKIP;
+	return 1;
+}
+
 int post_pos_open(post_pos_rd *rd, const uint8_t *p, size_t len,
 		  const uint32_t *tfs, const uint32_t *lens, unsigned n)
 {
 	unsigned gaps = 0;
 
 	memset(rd, 0, sizeof(*rd));
-	if (len < 1 || p[0] > POS_CODEC_BIC)
+	if (len < 1 || p[0] > POS_CODEC_BICSK)
 		return LEDE_ECORRUPT;
-	if (p[0] == POS_CODEC_BIC && !lens)
+	if (p[0] >= POS_CODEC_BIC && !lens)
 		return LEDE_EINVAL;
 	rd->codec = p[0];
 	rd->p = p + 1;
 	rd->end = p + len;
+	if (rd->codec == POS_CODEC_BICSK) {
+		/* The offsets, then the bits; each offset within them. */
+		uint64_t at = 0, bits;
+
+		unsigned wd;
+		size_t sb;
+
+		rd->nsk = n > POS_SKIP ? (n - 1) / POS_SKIP : 0;
+		if (rd->nsk == 0 || len < 2 || p[1] > 32)
+			return LEDE_ECORRUPT;
+		wd = p[1];
+		sb = post_packed_bytes(rd->nsk, wd);
+		if ((size_t)(rd->end - rd->p) < 1 + sb)
+			return LEDE_ECORRUPT;
+		post_unpack(rd->p + 1, rd->nsk, wd, rd->skip);
+		for (unsigned k = 0; k < rd->nsk; k++) {
+			at += rd->skip[k];
+			if (at > UINT32_MAX)
+				return LEDE_ECORRUPT;
+			rd->skip[k] = (uint32_t)at;
+		}
+		rd->base = rd->p + 1 + sb;
+		rd->p = rd->base;
+		bits = (uint64_t)(rd->end - rd->base) * 8;
+		if (at > bits)
+			return LEDE_ECORRUPT;
+		return 0;
+	}
 	if (rd->codec != POS_CODEC_RICE)
 		return 0;
 	for (unsigned i = 0; i < n; i++)
@@ -620,8 +745,10 @@ int post_pos_read(post_pos_rd *rd, const uint32_t *tfs, const uint32_t *lens,
 		rc = rd_varint(rd, tfs, to, pos);
 	else if (rd->codec == POS_CODEC_RICE)
 		rc = rd_rice(rd, tfs, to, pos);
-	else
+	else if (rd->codec == POS_CODEC_BIC)
 		rc = rd_bic(rd, tfs, lens, to, pos);
+	else
+		rc = rd_bicsk(rd, tfs, lens, to, pos);
 	if (rc)
 		return rc;
 	rd->done = to;
@@ -643,7 +770,8 @@ int post_pos_read(post_pos_rd *rd, const uint32_t *tfs, const uint32_t *lens,
 
 int post_pos_needs_lens(const uint8_t *p, size_t len)
 {
-	return len >= 1 && p[0] == POS_CODEC_BIC;
+	return len >= 1 && (p[0] == POS_CODEC_BIC ||
+			    p[0] == POS_CODEC_BICSK);
 }
 
 int post_pos_decode(const uint8_t *p, size_t len, const uint32_t *tfs,

@@ -101,7 +101,7 @@ int mt_stats_get(ix *x, mt_stats *s)
 				s->postings += il.blk[0];
 				s->post_bytes += il.blen;
 				s->pos_bytes += il.plen;
-				if (il.plen > 0 && il.pos[0] < 3)
+				if (il.plen > 0 && il.pos[0] < 4)
 					s->pos_codec[il.pos[0]]++;
 				if (k[0] == IX_TITLE_MARK)
 					s->title_postings += il.blk[0];
@@ -132,7 +132,7 @@ int mt_stats_get(ix *x, mt_stats *s)
 	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
 	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
 		s->pos_bytes += vl;
-		if (vl > 0 && v[0] < 3)
+		if (vl > 0 && v[0] < 4)
 			s->pos_codec[v[0]]++;
 	}
 	if (rc > 0)
@@ -174,11 +174,12 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 		(unsigned long long)s->post_bytes,
 		s->postings ? (double)s->post_bytes / s->postings : 0.0);
 	fprintf(out, "positions bytes:  %llu (blocks: %llu varint, %llu "
-		"Rice, %llu interpolative)\n",
+		"Rice, %llu interpolative, %llu with skips)\n",
 		(unsigned long long)s->pos_bytes,
 		(unsigned long long)s->pos_codec[0],
 		(unsigned long long)s->pos_codec[1],
-		(unsigned long long)s->pos_codec[2]);
+		(unsigned long long)s->pos_codec[2],
+		(unsigned long long)s->pos_codec[3]);
 	fprintf(out, "directory bytes:  %llu (term records without inline "
 		"blocks)\n", (unsigned long long)s->rec_bytes);
 	fprintf(out, "tables (bytes in pages, entries):\n");

@@ -15,7 +15,7 @@ typedef struct mt_stats {
 	uint64_t blocks, postings;       /* main + title fields */
 	uint64_t inline_blocks;          /* blocks inside term records */
 	uint64_t post_bytes, pos_bytes;  /* value bytes, without B+tree */
-	uint64_t pos_codec[3];   /* positions blocks by codec (post.h) */
+	uint64_t pos_codec[4];   /* positions blocks by codec (post.h) */
 	uint64_t rec_bytes;              /* term records (directories) */
 	uint64_t title_postings, title_bytes;   /* the title field's share */
 	ix_dbi_usage u[IX_NDBI];

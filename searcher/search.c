@@ -417,10 +417,14 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 	}
 	if (c->prd.done <= c->i) {
 		/* Asked for the very next document: candidates are dense
-		 * here, read ahead rather than call once a document. */
+		 * here, read ahead rather than call once a document. A
+		 * codec 3 block skips to the stored offset nearest before
+		 * c->i instead of decoding every document up to it. */
 		unsigned to = c->i + 1;
+		int jumped = c->i > c->prd.done &&
+			     post_pos_seek(&c->prd, c->i);
 
-		if (c->i == c->prd.done)
+		if (c->i == c->prd.done && !jumped)
 			to = c->i + 16 < c->n ? c->i + 16 : c->n;
 		rc = post_pos_read(&c->prd, c->tfs, c->plens, c->n, to,
 				   c->pos + c->pstart[c->prd.done]);

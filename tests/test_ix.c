@@ -363,9 +363,10 @@ static void test_open(void)
 	ix_close(x);
 	x = NULL;
 
-	/* Schema 4 (no file stats yet) opens read-only as it is and is
-	 * marked 5 by a writer; 3 and 6 are refused. */
-	for (uint32_t sch = 3; sch <= 6; sch++) {
+	/* Schemas 4 (no file stats yet) and 5 (no positions codec 3)
+	 * open read-only as they are and are marked 6 by a writer; 3 and
+	 * 7 are refused. */
+	for (uint32_t sch = 3; sch <= 7; sch++) {
 		uint8_t le[4] = { (uint8_t)sch, 0, 0, 0 };
 		const uint8_t *v;
 		size_t vl;
@@ -377,10 +378,10 @@ static void test_open(void)
 		t = NULL;
 		ix_close(x);
 		x = NULL;
-		/* read-only first (schema kept), then a writer (marked 5) */
+		/* read-only first (schema kept), then a writer (marked 6) */
 		for (int wr = 0; wr < 2; wr++) {
 			rc = ix_open(dir, wr ? 0 : IX_RDONLY, NULL, &x);
-			CHECK_INT(rc, sch == 4 || sch == 5 ? 0 :
+			CHECK_INT(rc, sch >= 4 && sch <= 6 ? 0 :
 				  LEDE_EVERSION);
 			if (!rc) {
 				REQ(ix_begin(x, 0, &t));

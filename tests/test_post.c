@@ -712,7 +712,7 @@ static void test_positions(void)
 		raw[4] = 0;  /* overlong */
 		CHECK_INT(pos_decode_rc(raw, 5, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
-		raw[0] = 3;  /* unknown codec */
+		raw[0] = 4;  /* unknown codec */
 		CHECK_INT(pos_decode_rc(raw, 4, tfs, 2, out, 3),
 			  LEDE_ECORRUPT);
 		/* First position UINT32_MAX then a gap: overflow. */
@@ -870,7 +870,7 @@ static void test_positions_rice_layout(void)
 	raw[1] = 0; raw[2] = 0xff; raw[3] = 0xff;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
 	/* Unknown codecs. */
-	raw[0] = 3;
+	raw[0] = 4;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
 	raw[0] = 255;
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
@@ -958,7 +958,10 @@ static void test_positions_random(void)
 			p = exact_copy(mb, len);
 			rc = post_pos_decode(p, len, tfs, NULL, n, out, total);
 			exact_free(p, len);
-			if (rc != 0 && rc != LEDE_ECORRUPT)
+			/* a codec byte turned to 2 or 3 asks for lengths */
+			if (rc != 0 && rc != LEDE_ECORRUPT &&
+			    !(rc == LEDE_EINVAL && len &&
+			      (mb[0] == 2 || mb[0] == 3)))
 				bad_rc++;
 			if (rc == 0) {
 				uint32_t j;
@@ -1644,7 +1647,7 @@ static void test_positions_bic(void)
 	static uint32_t pos[POST_BLOCK_MAX * 64], out[POST_BLOCK_MAX * 64];
 	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
 	unsigned rep, i, n, bic_used = 0;
-	size_t k, total, smaller = 0, plain = 0;
+	size_t k, total, smaller = 0, plain = 0, sk;
 	int fails = 0, bad_rc = 0, bad_range = 0;
 	uint8_t *p;
 	buf b, b0;
@@ -1722,15 +1725,20 @@ static void test_positions_bic(void)
 			fails++;
 			continue;
 		}
-		/* Never larger than codecs 0 and 1 would make it. */
-		if (b.len > b0.len)
+		/* Never larger than codecs 0 and 1 would make it, codec 3's
+		 * offsets aside (they are added to codec 2 once chosen). */
+		sk = 0;
+		if (b.data[0] == 3)
+			sk = 1 + post_packed_bytes((n - 1) / POS_SKIP,
+						   b.data[1]);
+		if (b.len - sk > b0.len)
 			fails++;
-		if (b.data[0] != 2)
+		if (b.data[0] != 2 && b.data[0] != 3)
 			continue;
 		bic_used++;
 		/* Written only when 8% smaller than the others (post_pos.c,
 		 * POS_BIC_EDGE). */
-		if (b.len * 100 >= b0.len * 92)
+		if ((b.len - sk) * 100 >= b0.len * 92)
 			fails++;
 		if (b.len < b0.len)
 			smaller += b0.len - b.len;
@@ -1745,7 +1753,7 @@ static void test_positions_bic(void)
 			p = exact_copy(b.data, b.len);
 			p[at] ^= (uint8_t)(1u << rnd_range(0, 7));
 			if (at == 0)
-				p[0] = 2;
+				p[0] = b.data[0];
 			rc = post_pos_decode(p, b.len, tfs, lens, n, out,
 					     total);
 			exact_free(p, b.len);
@@ -1766,6 +1774,141 @@ static void test_positions_bic(void)
 	CHECK(smaller * 20 > plain);
 	buf_release(&b);
 	buf_release(&b0);
+}
+
+/* Codec 3 (codec 2 with an offset every POS_SKIP documents): written
+ * for blocks of more than POS_SKIP documents whose codec 2 bits reach
+ * POS_SKIP_BYTES; it decodes to the same positions; post_pos_seek then
+ * post_pos_read give any document's positions, in any increasing order
+ * of requests, as the whole decode does; a wrong offset fails the whole
+ * decode (lede check) and one past the bits fails to open. */
+static void test_positions_skip(void)
+{
+	static uint32_t pos[POST_BLOCK_MAX * 64], out[POST_BLOCK_MAX * 64];
+	static uint32_t got[POST_BLOCK_MAX * 64];
+	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
+	uint32_t start[POST_BLOCK_MAX + 1];
+	unsigned n3 = 0, jumps = 0;
+	int fails = 0, bad = 0;
+	buf b;
+
+	buf_init(&b);
+	for (unsigned rep = 0; rep < 1500; rep++) {
+		unsigned n = rnd_range(rep % 5 ? POS_SKIP + 1 : 1,
+				       POST_BLOCK_MAX), i, k = 0;
+		post_pos_rd rd;
+		uint8_t *p;
+		size_t total;
+
+		for (i = 0; i < n; i++) {
+			uint32_t u = rnd_range(50, 3000), tf, x, j;
+
+			tf = rnd_range(1, rep % 2 ? 4 : 20);
+			start[i] = k;
+			for (j = 0, x = 0; j < tf; j++, x++) {
+				x += rnd_range(0, u / (tf + 1));
+				pos[k++] = x;
+			}
+			tfs[i] = tf;
+			/* lengths close to the last position: codec 2's
+			 * ranges are tight, so it wins most blocks */
+			lens[i] = x + rnd_range(0, 3);
+		}
+		start[n] = k;
+		total = k;
+		buf_clear(&b);
+		if (post_pos_encode(pos, tfs, lens, n, &b) || b.len < 1) {
+			fails++;
+			continue;
+		}
+		if (b.data[0] != 3) {
+			/* codec 3 is for long enough blocks only */
+			if (b.data[0] == 2 && n > POS_SKIP &&
+			    b.len - 1 >= POS_SKIP_BYTES)
+				fails++;
+			continue;
+		}
+		n3++;
+		if (n <= POS_SKIP || b.len < POS_SKIP_BYTES)
+			fails++;
+		fails += pos_value_fails(&b, tfs, lens, n, pos, total, out);
+		/* increasing requests, as a phrase makes them */
+		p = exact_copy(b.data, b.len);
+		if (post_pos_open(&rd, p, b.len, tfs, lens, n)) {
+			fails++;
+		} else {
+			for (i = rnd_range(0, 20); i < n;
+			     i += rnd_range(1, 40)) {
+				if (i >= rd.done) {
+					jumps += post_pos_seek(&rd, i) == 1;
+					if (post_pos_read(&rd, tfs, lens, n,
+							  i + 1,
+							  got + start[rd.done])) {
+						fails++;
+						break;
+					}
+				}
+				if (memcmp(got + start[i], pos + start[i],
+					   tfs[i] * sizeof(*pos)))
+					fails++;
+			}
+		}
+		exact_free(p, b.len);
+		/* a wrong offset: the first one's lowest bit flipped (after
+		 * the codec and the width byte) */
+		p = exact_copy(b.data, b.len);
+		if (p[1] > 0) {
+			p[2] ^= 1;
+			if (post_pos_decode(p, b.len, tfs, lens, n, out,
+					    total) != LEDE_ECORRUPT)
+				bad++;
+		} else {
+			bad++;   /* the offsets are not all 0 here */
+		}
+		exact_free(p, b.len);
+	}
+	CHECK_INT(fails, 0);
+	CHECK_INT(bad, 0);
+	CHECK(n3 > 300);
+	CHECK(jumps > 800);
+	/* hand-made: 17 documents, one position each at 0 of 0..0 (no
+	 * bits): codec 3, offsets 0 bits wide (the one offset is 0), no
+	 * stream: opens and reads. An offset of 8 bits (width 4) is past
+	 * the empty stream, a width of 33 is no width, 16 documents have
+	 * no offset: none opens. */
+	{
+		uint8_t raw[4] = { 3, 0, 0, 0 };
+		post_pos_rd rd;
+
+		for (unsigned i = 0; i < 17; i++) {
+			tfs[i] = 1;
+			lens[i] = 0;
+		}
+		CHECK_INT(post_pos_decode(raw, 2, tfs, lens, 17, out, 17), 0);
+		CHECK_INT(post_pos_open(&rd, raw, 2, tfs, lens, 17), 0);
+		CHECK_INT(post_pos_seek(&rd, 16), 1);
+		CHECK_INT(rd.done, 16);
+		CHECK_INT(post_pos_read(&rd, tfs, lens, 17, 17, out), 0);
+		raw[1] = 4;
+		raw[2] = 8;
+		CHECK_INT(post_pos_open(&rd, raw, 3, tfs, lens, 17),
+			  LEDE_ECORRUPT);
+		raw[2] = 0;   /* offset 0 at width 4: decodes; one byte more
+				 is a stream that is too long */
+		CHECK_INT(post_pos_decode(raw, 3, tfs, lens, 17, out, 17), 0);
+		CHECK_INT(post_pos_open(&rd, raw, 4, tfs, lens, 17), 0);
+		CHECK_INT(post_pos_decode(raw, 4, tfs, lens, 17, out, 17),
+			  LEDE_ECORRUPT);
+		raw[1] = 33;
+		CHECK_INT(post_pos_open(&rd, raw, 3, tfs, lens, 17),
+			  LEDE_ECORRUPT);
+		raw[1] = 0;
+		CHECK_INT(post_pos_open(&rd, raw, 2, tfs, lens, 16),
+			  LEDE_ECORRUPT);
+		CHECK_INT(post_pos_decode(raw, 2, tfs, NULL, 17, out, 17),
+			  LEDE_EINVAL);
+	}
+	buf_release(&b);
 }
 
 /* Q dominates P (post.h, "Term record"). */
@@ -2001,6 +2144,7 @@ int main(void)
 	test_positions_rice_layout();
 	test_positions_random();
 	test_positions_bic();
+	test_positions_skip();
 	test_top();
 	test_pairs();
 	test_term();
