@@ -120,7 +120,9 @@ typedef struct tcur {
 	ix_blocks *pbk;            /* cursor over the positions blocks */
 	size_t pbk_at;             /* block it is on, +1 */
 	uint32_t pstart[POST_BLOCK_MAX + 1];
-	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codec 2 */
+	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codecs 2 and 3 */
+	unsigned plens_to;                /* plens set up to here (the
+					     documents decoded) */
 	post_pos_rd prd;           /* read up to the documents asked for */
 } tcur;
 
@@ -405,11 +407,9 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 		}
 		if (!pp || pl == 0)
 			return LEDE_ECORRUPT;
-		if (post_pos_needs_lens(pp, pl)) {
-			rc = ix_pos_lens(s->t, c->docids, c->n, c->plens);
-			if (rc)
-				return rc;
-		}
+		/* codecs 2 and 3 need the lengths of the documents they
+		 * decode: fetched below, for those only */
+		c->plens_to = post_pos_needs_lens(pp, pl) ? 0 : c->n;
 		rc = post_pos_open(&c->prd, pp, pl, c->tfs, c->plens, c->n);
 		if (rc)
 			return rc;
@@ -426,6 +426,17 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 
 		if (c->i == c->prd.done && !jumped)
 			to = c->i + 16 < c->n ? c->i + 16 : c->n;
+		if (to > c->plens_to) {
+			unsigned from = c->prd.done > c->plens_to ?
+				c->prd.done : c->plens_to;
+
+			/* lengths below from stay unset: never decoded */
+			rc = ix_pos_lens(s->t, c->docids + from, to - from,
+					 c->plens + from);
+			if (rc)
+				return rc;
+			c->plens_to = to;
+		}
 		rc = post_pos_read(&c->prd, c->tfs, c->plens, c->n, to,
 				   c->pos + c->pstart[c->prd.done]);
 		if (rc)
