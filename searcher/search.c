@@ -2406,13 +2406,18 @@ static int win_tfs(sctx *s, const tcur *c, size_t at, wblk *bk, uint32_t lo,
 		rc = wblk_load(s, c, j, bk);
 		if (rc)
 			return rc;
+		/* Without a branch on whether a document is in the
+		 * intersection so far (a coin toss): every tf is stored,
+		 * and has gets the bit only where it counts (a tf counts
+		 * only where has has its bit; tombstones, length 0, never). */
 		for (q = wblk_from(bk, lo); q < bk->n && bk->docids[q] <= hi;
 		     q++) {
 			uint32_t off = bk->docids[q] - lo;
 			uint64_t bit = (uint64_t)1 << (off % 64);
 
-			if (!lens[off] || (only && !(only[off / 64] & bit)))
-				continue;
+			if (only)
+				bit &= only[off / 64];
+			bit &= -(uint64_t)(lens[off] != 0);
 			tf[off] = bk->tfs[q];
 			has[off / 64] |= bit;
 		}
