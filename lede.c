@@ -214,7 +214,8 @@ static int parse_opts(int argc, char **argv, int lenient, opts *o)
 			NEED_VAL();
 			if (parse_size(val, &o->passes) || o->passes < 1 ||
 			    o->passes > 100) {
-				lede_err("--passes wants a number from 1 to 100");
+				lede_err("--passes wants a number from 1 "
+					 "to 100");
 				return -1;
 			}
 		} else if (strcmp(a, "--run-tag") == 0) {

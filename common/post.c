@@ -299,7 +299,8 @@ static int prefix_avx2(uint32_t *d, unsigned cnt, uint32_t first)
 	const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
 	const __m256i prev_idx = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
 	const __m256i seven = _mm256_set1_epi32(7);
-	__m256i carry = _mm256_set1_epi32((int)first), bad = _mm256_setzero_si256();
+	__m256i carry = _mm256_set1_epi32((int)first);
+	__m256i bad = _mm256_setzero_si256();
 	unsigned i = 1;
 	uint64_t x;
 
