@@ -2458,6 +2458,7 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 	double part[WIN_MAX], np[WIN_MAX], gub = 0;
 	unsigned char got[WIN_MAX];
 	node *lead = must[0];   /* fewest documents */
+	size_t lat = 0;         /* lead's first block not behind lo */
 	int rc = 0;
 
 	if (!w || !tfmem) {
@@ -2475,11 +2476,14 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 
 		if (th >= 0 && gub <= th)
 			break;
-		/* on to the rarest word's next document's window */
-		rc = tc_advance(s, lead->c, lo);
-		if (rc || lead->c->doc == DOC_END)
+		/* on to the window of the rarest word's next block, found
+		 * in its directory (decoding it here would decode it twice:
+		 * win_tfs reads it into its own buffer) */
+		lat = tc_find(lead->c, lat, lo);
+		if (lat >= lead->c->nents)
 			break;
-		lo = lead->c->doc / WIN * WIN;
+		if (lead->c->ents[lat].first > lo)
+			lo = lead->c->ents[lat].first / WIN * WIN;
 		hi = lo + WIN - 1;
 		for (size_t i = 0; i < m; i++) {
 			wterm *t = &w[i];
