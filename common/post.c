@@ -226,6 +226,20 @@ __attribute__((constructor)) static void avx2_init(void)
 	}
 }
 
+/* One group: eight values from the bytes at q (and q + hi) into v. */
+__attribute__((target("avx2")))
+static inline void group_avx2(const uint8_t *q, unsigned hi, __m256i shuf,
+			      __m256i sh, __m256i mask, uint32_t *v)
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)q);
+	__m128i b = _mm_loadu_si128((const __m128i *)(q + hi));
+	__m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+
+	x = _mm256_shuffle_epi8(x, shuf);
+	x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), mask);
+	_mm256_storeu_si256((__m256i *)v, x);
+}
+
 __attribute__((target("avx2")))
 static void unpack_avx2(const uint8_t *p, unsigned n, unsigned w,
 			uint32_t *v, const uint8_t *end)
@@ -241,17 +255,8 @@ static void unpack_avx2(const uint8_t *p, unsigned n, unsigned w,
 
 	if (room < full)
 		full = room;
-	for (; g < full; g++) {
-		const uint8_t *q = p + g * w;
-		__m128i lo = _mm_loadu_si128((const __m128i *)q);
-		__m128i hi = _mm_loadu_si128((const __m128i *)(q + t->hi));
-		__m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(lo),
-						    hi, 1);
-
-		x = _mm256_shuffle_epi8(x, shuf);
-		x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), mask);
-		_mm256_storeu_si256((__m256i *)(v + g * 8), x);
-	}
+	for (; g < full; g++)
+		group_avx2(p + g * w, t->hi, shuf, sh, mask, v + g * 8);
 	if (g * 8 < n) {
 		/* The last groups (the part one past the array's end, or
 		 * whose loads would pass end) from a zero-padded copy,
@@ -267,18 +272,9 @@ static void unpack_avx2(const uint8_t *p, unsigned n, unsigned w,
 		}
 		memcpy(tmp, p + g * w, rest);
 		memset(tmp + rest, 0, sizeof(tmp) - rest);
-		for (unsigned k = 0; k < ng; k++) {
-			const uint8_t *q = tmp + k * w;
-			__m128i lo = _mm_loadu_si128((const __m128i *)q);
-			__m128i hi = _mm_loadu_si128((const __m128i *)
-						     (q + t->hi));
-			__m256i x = _mm256_inserti128_si256(
-				_mm256_castsi128_si256(lo), hi, 1);
-
-			x = _mm256_shuffle_epi8(x, shuf);
-			x = _mm256_and_si256(_mm256_srlv_epi32(x, sh), mask);
-			_mm256_storeu_si256((__m256i *)(out + k * 8), x);
-		}
+		for (unsigned k = 0; k < ng; k++)
+			group_avx2(tmp + k * w, t->hi, shuf, sh, mask,
+				   out + k * 8);
 		memcpy(v + g * 8, out, r * sizeof(*v));
 	}
 }
@@ -296,7 +292,6 @@ __attribute__((target("avx2")))
 static int prefix_avx2(uint32_t *d, unsigned cnt, uint32_t first)
 {
 	const __m256i one = _mm256_set1_epi32(1);
-	const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
 	const __m256i prev_idx = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
 	const __m256i seven = _mm256_set1_epi32(7);
 	__m256i carry = _mm256_set1_epi32((int)first);
@@ -323,9 +318,9 @@ static int prefix_avx2(uint32_t *d, unsigned cnt, uint32_t first)
 		 * last docid before these eight */
 		pv = _mm256_blend_epi32(_mm256_permutevar8x32_epi32(v, prev_idx),
 					carry, 1);
-		bad = _mm256_or_si256(bad, _mm256_cmpgt_epi32(
-			_mm256_xor_si256(pv, sign), _mm256_xor_si256(v, sign)));
-		bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(pv, v));
+		/* bad where pv >= v, unsigned: max(pv, v) is pv */
+		bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(
+			_mm256_max_epu32(pv, v), pv));
 		_mm256_storeu_si256((__m256i *)(d + i), v);
 		carry = _mm256_add_epi32(carry, tot);
 	}
@@ -339,12 +334,20 @@ static int prefix_avx2(uint32_t *d, unsigned cnt, uint32_t first)
 	return x > UINT32_MAX ? LEDE_ECORRUPT : 0;
 }
 
+#ifdef POST_AVX2
+/* Whether the AVX2 code runs: the CPU has it and no test turned it off. */
+static inline int simd_on(void)
+{
+	return avx2_ok && !simd_off;
+}
+#endif
+
 int post_simd(int on)
 {
 #ifdef POST_AVX2
 	if (on >= 0)
 		simd_off = !on;
-	return avx2_ok && !simd_off;
+	return simd_on();
 #else
 	(void)on;
 	return 0;
@@ -356,7 +359,7 @@ static void unpack_to(const uint8_t *p, unsigned n, unsigned w, uint32_t *v,
 		      const uint8_t *end)
 {
 #ifdef POST_AVX2
-	if (w >= 1 && w <= AVX2_WMAX && n >= 8 && avx2_ok && !simd_off) {
+	if (w >= 1 && w <= AVX2_WMAX && n >= 8 && simd_on()) {
 		unpack_avx2(p, n, w, v, end);
 		return;
 	}
@@ -630,7 +633,7 @@ static int block_decode(const uint8_t *p, size_t len, uint32_t first,
 	    patch_exc(&q, end, docids + 1, cnt - 1, wd, UINT32_MAX))
 		return LEDE_ECORRUPT;
 #ifdef POST_AVX2
-	if (cnt > 8 && avx2_ok && !simd_off) {
+	if (cnt > 8 && simd_on()) {
 		if (prefix_avx2(docids, cnt, first))
 			return LEDE_ECORRUPT;
 	} else
