@@ -456,17 +456,18 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 	if (bic) {
 		/* Codec 2 nearly always wins: write it, then see whether
 		 * codec 0 or 1 would be smaller. A range of 0..65535 codes
-		 * a value in at most 17 bits. Room for codec 3's offsets
-		 * (at most 5 bytes each) in front, moved in if they pay. */
+		 * a value in at most 17 bits. The bits go after room for
+		 * codec 3's offsets (a width byte and the offsets packed at
+		 * up to 32 bits), and move up to them once written. */
+		const size_t room = 1 + 4 * POS_SKIP_MAX;
 		uint32_t skip[POS_SKIP_MAX];
 		uint8_t *s0;
 		size_t nsk = n > POS_SKIP ? (n - 1) / POS_SKIP : 0, sk = 0;
 
-		rc = buf_reserve(out, 2 + 5 * POS_SKIP_MAX +
-				 (at * 17 + 7) / 8);
+		rc = buf_reserve(out, 1 + room + (at * 17 + 7) / 8);
 		if (rc)
 			return rc;
-		w.o = s0 = out->data + out->len + 1 + 5 * POS_SKIP_MAX;
+		w.o = s0 = out->data + out->len + 1 + room;
 		w.acc = 0;
 		w.nb = 0;
 		for (i = 0, at = 0; i < n; at += tfs[i], i++) {
@@ -486,7 +487,6 @@ int post_pos_encode(const uint32_t *pos, const uint32_t *tfs,
 		}
 		if (bic_wins(size2, size0) && bic_wins(size2, size1)) {
 			uint8_t *o = out->data + len0;
-
 			uint32_t dmax = 0;
 			unsigned wd;
 
@@ -694,7 +694,6 @@ int post_pos_open(post_pos_rd *rd, const uint8_t *p, size_t len,
 	if (rd->codec == POS_CODEC_BICSK) {
 		/* The offsets, then the bits; each offset within them. */
 		uint64_t at = 0, bits;
-
 		unsigned wd;
 		size_t sb;
 
