@@ -888,7 +888,7 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	ssize_t len;
 	srch_opts so;
 	size_t passes = o->passes ? o->passes : 1;
-	int rc = 0;
+	int rc = 0, reread = 0;   /* reread: the file cannot be read again */
 
 	if (!in) {
 		lede_err("cannot open '%s': %s", o->batch, strerror(errno));
@@ -924,12 +924,8 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 		if (pass > 1 && fseek(in, 0, SEEK_SET) != 0) {
 			lede_err("--passes reads '%s' again, and cannot: %s",
 				 o->batch, strerror(errno));
-			free(line);
-			free(ids);
-			fclose(in);
-			if (lat)
-				fclose(lat);
-			return 2;
+			reread = 1;
+			break;
 		}
 		while ((len = getline(&line, &cap, in)) > 0) {
 			char *tab, *q;
@@ -999,6 +995,8 @@ static int run_batch(ix_txn *t, ana *a, opts *o)
 	fclose(in);
 	if (lat)
 		fclose(lat);
+	if (reread)
+		return 2;
 	if (rc) {
 		search_failed(rc);
 		return 2;
