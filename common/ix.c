@@ -309,12 +309,12 @@ static int meta_init(ix *x, int create, const char *lang)
 		goto out;
 	}
 	if (v.mv_size != 4 || le32_get(v.mv_data) > IX_SCHEMA ||
-	    le32_get(v.mv_data) < IX_SCHEMA_OLD) {
+	    le32_get(v.mv_data) < IX_SCHEMA_MIN) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
 			 "index schema %u, this lede reads %u to %u (index "
 			 "the archive again into a new index)",
 			 v.mv_size == 4 ? le32_get(v.mv_data) : 0,
-			 IX_SCHEMA_OLD, IX_SCHEMA);
+			 IX_SCHEMA_MIN, IX_SCHEMA);
 		err = LEDE_EVERSION;
 		goto out;
 	}

@@ -110,7 +110,7 @@
 /* Schemas 4 and 5 are read as they are, and marked 6 when opened for
  * writing: 4 lacks only IX_DOC_FSTAT, 5 only positions codec 3 (post.h),
  * both of which an older lede cannot read. */
-#define IX_SCHEMA_OLD   4u
+#define IX_SCHEMA_MIN   4u
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_DOC_FSTAT    1              /* doc record flag: file stat */

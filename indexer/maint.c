@@ -13,6 +13,10 @@
 #include "../common/post.h"
 #include "maint.h"
 
+/* Positions codecs counted by lede stats: as many as mt_stats has room
+ * for (one per codec of post.h). */
+#define NCODECS (sizeof(((mt_stats *)0)->pos_codec) / sizeof(uint64_t))
+
 /* Split a post key; 0 = record, 1 = block (sets *first), <0 = bad key. */
 static int split_key(const uint8_t *k, size_t kl, size_t *tkl,
 		     uint32_t *first)
@@ -101,7 +105,7 @@ int mt_stats_get(ix *x, mt_stats *s)
 				s->postings += il.blk[0];
 				s->post_bytes += il.blen;
 				s->pos_bytes += il.plen;
-				if (il.plen > 0 && il.pos[0] < 4)
+				if (il.plen > 0 && il.pos[0] < NCODECS)
 					s->pos_codec[il.pos[0]]++;
 				if (k[0] == IX_TITLE_MARK)
 					s->title_postings += il.blk[0];
@@ -132,7 +136,7 @@ int mt_stats_get(ix *x, mt_stats *s)
 	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
 	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
 		s->pos_bytes += vl;
-		if (vl > 0 && v[0] < 4)
+		if (vl > 0 && v[0] < NCODECS)
 			s->pos_codec[v[0]]++;
 	}
 	if (rc > 0)
