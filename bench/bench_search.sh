@@ -7,18 +7,19 @@
 #   phrase      the harness's phrases.tsv (two adjacent title words),
 #               quoted: "word word"
 # One thread, timed in-process around the search (--latency), the second
-# of two passes in one process (--passes 2), as the peers are timed. The peers of ../shared/bench
-# turn every query into plain words, so AND and phrase queries run on
-# them through bench/peers/ (LuceneClasses.java, xapian_classes.cc: the
-# same index, analyzer and timed region as the harness's peer, every
-# word required or the words quoted), when the harness's peers are built
-# and compare_search.sh has built their index of this corpus. A peer's
-# figure is the last of enough passes that 10,000 queries warm it first
-# (the harness warms on 1,000; Lucene's JIT keeps gaining past a few
-# thousand, and the benefit of the doubt goes to the peer). Lucene 4.10
-# counts every match of every search, so its figure is set against
-# lede's with the count as well; Xapian's get_mset only estimates.
-# compare_search.sh gives the side-by-side figures for T1-T3.
+# of two passes in one process (--passes 2), as the peers are timed. The
+# peers of ../shared/bench turn every query into plain words, so AND and
+# phrase queries run on them through bench/peers/ (LuceneClasses.java,
+# xapian_classes.cc: the same index, analyzer and timed region as the
+# harness's peer, every word required or the words quoted), when the
+# harness's peers are built and compare_search.sh has built their index
+# of this corpus. A peer's figure is the last of enough passes that
+# 10,000 queries warm it first (the harness warms on 1,000; Lucene's JIT
+# keeps gaining past a few thousand, and the benefit of the doubt goes
+# to the peer). Lucene 4.10 counts every match of every search, so its
+# figure is set against lede's with the count as well; Xapian's get_mset
+# only estimates. compare_search.sh gives the side-by-side figures for
+# T1-T3.
 #
 #   sh bench/bench_search.sh CORPUS.jsonl QUERY_DIR
 #
