@@ -1018,12 +1018,18 @@ size_t post_top_reduce(post_top *v, size_t n)
 void post_topacc_init(post_topacc *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->thr_set = 1;
 	post_topacc_reset(a);
 }
 
+/* Runs once a term: the 4 KB filter is filled again only when a reduce
+ * set it (most terms never fill the list). */
 void post_topacc_reset(post_topacc *a)
 {
 	a->n = a->kept = 0;
+	if (!a->thr_set)
+		return;
+	a->thr_set = 0;
 	for (size_t t = 0; t <= POST_TOP_TFMAX; t++)
 		for (size_t u = 0; u <= POST_TOP_TTFMAX; u++)
 			a->thr[t][u] = UINT32_MAX;
@@ -1041,6 +1047,7 @@ static void topacc_reduce(post_topacc *a)
 {
 	a->n = reduce_rank(a->v, a->n);
 	a->kept = a->n;
+	a->thr_set = 1;
 	for (uint32_t u = 0; u <= POST_TOP_TTFMAX; u++) {
 		uint32_t cur[POST_TOP_K];
 		size_t nc = 0, i = 0;

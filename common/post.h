@@ -273,6 +273,7 @@ size_t post_top_reduce(post_top *v, size_t n);
 typedef struct post_topacc {
 	post_top *v;
 	size_t n, cap, kept;   /* kept: v[0..kept) is a reduced list */
+	int thr_set;           /* some thr is not UINT32_MAX */
 	uint32_t thr[POST_TOP_TFMAX + 1][POST_TOP_TTFMAX + 1];
 } post_topacc;
 
