@@ -646,6 +646,61 @@ static int title_phrase_freq(sctx *s, node *n, uint32_t d, uint32_t *pf)
 	return 0;
 }
 
+/* Two cursors to their next common docid >= target: inside the blocks
+ * both have loaded, a merge whose steps do not branch on which docid is
+ * smaller (a coin toss per posting for words of similar frequency);
+ * tc_advance only to cross into another block. */
+static int leap_two(sctx *s, tcur *a, tcur *b, uint32_t target,
+		    uint32_t *out)
+{
+	uint32_t d = target;
+	int rc;
+
+	for (;;) {
+		const uint32_t *x, *y;
+		unsigned i, j;
+
+		rc = tc_advance(s, a, d);
+		if (!rc && a->doc != DOC_END)
+			rc = tc_advance(s, b, a->doc);
+		if (rc)
+			return rc;
+		if (a->doc == DOC_END || b->doc == DOC_END) {
+			*out = DOC_END;
+			return 0;
+		}
+		x = a->docids;
+		y = b->docids;
+		i = a->i;
+		j = b->i;
+		while (i < a->n && j < b->n) {
+			uint32_t u = x[i], v = y[j];
+
+			if (u == v) {
+				a->i = i;
+				b->i = j;
+				a->doc = b->doc = *out = u;
+				return 0;
+			}
+			i += u < v;
+			j += v < u;
+		}
+		/* One block ran out; every docid it had is below the other
+		 * list's current one, where the search goes on. */
+		if (i == a->n) {
+			b->i = j;
+			b->doc = d = y[j];
+			a->i = a->n - 1;
+			a->doc = x[a->i];
+		} else {
+			a->i = i;
+			a->doc = d = x[i];
+			b->i = b->n - 1;
+			b->doc = y[b->i];
+		}
+	}
+}
+
 /* Leapfrog cursors cs[0..n) to a common docid >= target. */
 static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
 		      uint32_t *out)
@@ -653,6 +708,8 @@ static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
 	uint32_t d = target;
 	int rc;
 
+	if (n == 2)
+		return leap_two(s, cs[0], cs[1], target, out);
 	for (size_t j = 0; j < n;) {
 		rc = tc_advance(s, cs[j], d);
 		if (rc)
@@ -2865,7 +2922,18 @@ static int run_top(sctx *s, plan *p, heap *hp)
 			uint32_t c = d;
 			size_t i;
 
+			if (nm == 2 && must[0]->kind == N_TERM &&
+			    must[1]->kind == N_TERM) {
+				rc = leap_two(s, must[0]->c, must[1]->c, c,
+					      &c);
+				if (rc)
+					return rc;
+				if (c == DOC_END)
+					return 0;
+				must[0]->doc = must[1]->doc = c;
+			}
 			for (i = 0; i < nm;) {
+				/* (after leap_two, each is at c already) */
 				rc = node_next(s, must[i], c);
 				if (rc)
 					return rc;
