@@ -701,34 +701,55 @@ static int leap_two(sctx *s, tcur *a, tcur *b, uint32_t target,
 	}
 }
 
-/* Leapfrog cursors cs[0..n) to a common docid >= target. */
+/* Cursors cs[0..n) to a common docid >= target: the two with the
+ * fewest documents meet (leap_two), then the others are asked. */
 static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
 		      uint32_t *out)
 {
 	uint32_t d = target;
+	size_t a = 0, b = 1, j;
 	int rc;
 
-	if (n == 2)
-		return leap_two(s, cs[0], cs[1], target, out);
-	for (size_t j = 0; j < n;) {
-		rc = tc_advance(s, cs[j], d);
-		if (rc)
-			return rc;
-		if (cs[j]->doc == DOC_END) {
+	if (n < 2) {
+		rc = n ? tc_advance(s, cs[0], d) : 0;
+		*out = n ? cs[0]->doc : d;
+		return rc;
+	}
+	if (cs[b]->df < cs[a]->df) {
+		a = 1;
+		b = 0;
+	}
+	for (j = 2; j < n; j++) {
+		if (cs[j]->df < cs[a]->df) {
+			b = a;
+			a = j;
+		} else if (cs[j]->df < cs[b]->df) {
+			b = j;
+		}
+	}
+	for (;;) {
+		rc = leap_two(s, cs[a], cs[b], d, &d);
+		if (rc || d == DOC_END) {
 			*out = DOC_END;
+			return rc;
+		}
+		for (j = 0; j < n; j++) {
+			rc = tc_advance(s, cs[j], d);
+			if (rc)
+				return rc;
+			if (cs[j]->doc == DOC_END) {
+				*out = DOC_END;
+				return 0;
+			}
+			if (cs[j]->doc > d)
+				break;
+		}
+		if (j == n) {
+			*out = d;
 			return 0;
 		}
-		if (cs[j]->doc > d) {
-			d = cs[j]->doc;
-			if (j) {
-				j = 0;
-				continue;
-			}
-		}
-		j++;
+		d = cs[j]->doc;
 	}
-	*out = d;
-	return 0;
 }
 
 static int bool_excluded(sctx *s, node *n, uint32_t d, int *ex)
@@ -2915,36 +2936,52 @@ static int run_top(sctx *s, plan *p, heap *hp)
 	if (window_and_ok(s, p, must, nm))
 		return run_window_and(s, p, hp, must, nm);
 	if (nm) {
-		/* Required clauses drive; optional ones only add. */
+		/* Required clauses drive; optional ones only add. The two
+		 * plain words with the fewest documents meet first
+		 * (leap_two), the other clauses are then asked. */
+		size_t pa = nm, pb = nm;
+
+		for (size_t i = 0; i < nm; i++) {
+			if (must[i]->kind != N_TERM)
+				continue;
+			if (pa == nm || must[i]->c->df < must[pa]->c->df) {
+				pb = pa;
+				pa = i;
+			} else if (pb == nm ||
+				   must[i]->c->df < must[pb]->c->df) {
+				pb = i;
+			}
+		}
+		if (pb == nm)
+			pa = nm;
 		d = 1;
 		for (;;) {
 			double sc = 0, x, th;
 			uint32_t c = d;
 			size_t i;
 
-			if (nm == 2 && must[0]->kind == N_TERM &&
-			    must[1]->kind == N_TERM) {
-				rc = leap_two(s, must[0]->c, must[1]->c, c,
-					      &c);
-				if (rc)
-					return rc;
-				if (c == DOC_END)
-					return 0;
-				must[0]->doc = must[1]->doc = c;
-			}
-			for (i = 0; i < nm;) {
-				/* (after leap_two, each is at c already) */
-				rc = node_next(s, must[i], c);
-				if (rc)
-					return rc;
-				if (must[i]->doc == DOC_END)
-					return 0;
-				if (must[i]->doc > c) {
-					c = must[i]->doc;
-					i = 0;
-					continue;
+			for (;;) {
+				if (pa < nm) {
+					rc = leap_two(s, must[pa]->c,
+						      must[pb]->c, c, &c);
+					if (rc)
+						return rc;
+					if (c == DOC_END)
+						return 0;
+					must[pa]->doc = must[pb]->doc = c;
 				}
-				i++;
+				for (i = 0; i < nm; i++) {
+					rc = node_next(s, must[i], c);
+					if (rc)
+						return rc;
+					if (must[i]->doc == DOC_END)
+						return 0;
+					if (must[i]->doc > c)
+						break;
+				}
+				if (i == nm)
+					break;
+				c = must[i]->doc;
 			}
 			d = c;
 			rc = doc_norm(s, d, &live);
