@@ -2524,9 +2524,14 @@ static int window_and_ok(const sctx *s, const plan *p, node **must,
 	return 1;
 }
 
+/* With total (an exact count asked for), every window with a block of
+ * each word is intersected and its live matches counted; only those
+ * whose bounds can win are scored. */
 static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
-			  size_t m)
+			  size_t m, uint64_t *total)
 {
+	const uint16_t *mo = s->o->months;
+	uint32_t *mc = mo ? s->o->month_cnt : NULL;
 	node *r = p->root;
 	wterm *w = calloc(m, sizeof(*w));
 	wscratch *ws = ws_get(m);
@@ -2550,9 +2555,9 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 	for (uint32_t lo = 0; !rc && lo < s->next_docid; lo += WIN) {
 		uint32_t hi, dl;
 		double th = heap_min(hp), sum = 0;
-		int empty = 0;
+		int empty = 0, score;
 
-		if (th >= 0 && gub <= th)
+		if (th >= 0 && gub <= th && !total)
 			break;
 		/* on to the window of the rarest word's next block, found
 		 * in its directory (decoding it here would decode it twice:
@@ -2576,7 +2581,8 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 				sum += k->tbw * win_bound(k->tb, &t->tat,
 							  lo, hi);
 		}
-		if (empty || (th >= 0 && sum <= th))
+		score = !(th >= 0 && sum <= th);
+		if (empty || (!score && !total))
 			continue;
 		rc = len_get(s, lo, &dl);
 		/* fewest postings here first (insertion: m is small) */
@@ -2601,13 +2607,28 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 				inter[x] = i ? inter[x] & t->has[x] :
 					       t->has[x];
 		}
-		for (size_t i = 0; !rc && i < m; i++)
+		for (size_t wi = 0; total && !rc && wi < WIN / 64; wi++) {
+			uint64_t bits = inter[wi];
+
+			*total += (uint64_t)__builtin_popcountll(bits);
+			while ((mc || s->o->on_match) && bits) {
+				uint32_t d = lo + (uint32_t)(wi * 64 +
+					(unsigned)__builtin_ctzll(bits));
+
+				bits &= bits - 1;
+				if (mc && d < s->o->ndates)
+					mc[mo[d]]++;
+				if (s->o->on_match)
+					s->o->on_match(s->o->match_ctx, d);
+			}
+		}
+		for (size_t i = 0; score && !rc && i < m; i++)
 			if (w[i].n->tb)
 				rc = win_tfs(s, w[i].n->tb, w[i].tat, &w[i].tb,
 					     lo, s->lens, w[i].ttf, w[i].thas,
 					     inter);
 		for (size_t wi = 0; wi < WIN / 64; wi++) {
-			uint64_t bits = rc ? 0 : inter[wi];
+			uint64_t bits = rc || !score ? 0 : inter[wi];
 
 			while (bits) {
 				uint32_t off = (uint32_t)(wi * 64 +
@@ -2934,7 +2955,7 @@ static int run_top(sctx *s, plan *p, heap *hp)
 		pre[i + 1] = pre[i] + sh[i]->ub;
 
 	if (window_and_ok(s, p, must, nm))
-		return run_window_and(s, p, hp, must, nm);
+		return run_window_and(s, p, hp, must, nm, NULL);
 	if (nm) {
 		/* Required clauses drive; optional ones only add. The two
 		 * plain words with the fewest documents meet first
@@ -3424,6 +3445,17 @@ static int prepare(ix_txn *t, ana *a, const char *qs, size_t len,
 	return 0;
 }
 
+/* Whether every clause of root (a N_BOOL) is required. */
+static int all_required(const node *root)
+{
+	if (root->kind != N_BOOL)
+		return 0;
+	for (size_t i = 0; i < root->nkids; i++)
+		if (root->kids[i]->occur != Q_MUST)
+			return 0;
+	return 1;
+}
+
 int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	     const srch_opts *o, srch_result *r)
 {
@@ -3524,6 +3556,12 @@ int srch_run(ix_txn *t, ana *a, const char *qs, size_t len,
 	}
 	if (rank_all && !hp.m) {
 		rc = run_all(s, &p, NULL, &r->total, 0);
+	} else if (rank_all && !p.by_date && !o->exhaustive &&
+		   all_required(p.root) &&
+		   window_and_ok(s, &p, p.root->kids, p.root->nkids)) {
+		/* required words: counted and ranked a window at a time */
+		rc = run_window_and(s, &p, &hp, p.root->kids, p.root->nkids,
+				    &r->total);
 	} else if (p.by_date || o->exhaustive || rank_all) {
 		rc = run_all(s, &p, &hp, &r->total, 1);
 		r->counted = 1;

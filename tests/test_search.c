@@ -548,6 +548,203 @@ static void test_matching(void)
 	CHECK(checks > 100);
 }
 
+/* Required frequent words with an exact count go a window at a time
+ * (the count, the on_match calls and the months of every match, while
+ * only windows that can win are scored): all of it against the oracle,
+ * and the top k against an exhaustive run, for k from 1 to 12. */
+static uint64_t match_calls;
+static unsigned char match_seen[NDOC + 1];
+
+static void on_match_cb(void *ctx, uint32_t d)
+{
+	(void)ctx;
+	match_calls++;
+	if (d <= NDOC)
+		match_seen[d]++;
+}
+
+static void test_and_count(void)
+{
+	static uint16_t months[NDOC + 1];
+	uint32_t *mcnt = calloc(65536, sizeof(*mcnt));
+	int bad = 0, checks = 0;
+
+	CHECK(mcnt != NULL);
+	if (!mcnt)
+		return;
+	for (uint32_t d = 0; d <= NDOC; d++)
+		months[d] = (uint16_t)(1 + d % 5);
+	for (int it = 0; it < 60; it++) {
+		uint32_t w[2] = { rnd(12), rnd(12) };
+		uint64_t want, per[6] = { 0 };
+		char a[8], b[8], q[64];
+		srch_opts o, x;
+		srch_result r, e;
+		int ok;
+
+		if (w[0] == w[1])
+			w[1] = (w[1] + 1) % 12;
+		word(a, w[0]);
+		word(b, w[1]);
+		snprintf(q, sizeof(q), "+%s +%s", a, b);
+		srch_opts_init(&o);
+		o.k = 1 + (size_t)it % 12;
+		o.count = 1;
+		x = o;
+		x.exhaustive = 1;
+		if (it % 2) {
+			o.on_match = on_match_cb;
+			match_calls = 0;
+			memset(match_seen, 0, sizeof(match_seen));
+		}
+		if (it % 3 == 0) {
+			o.months = months;
+			o.ndates = NDOC + 1;
+			o.month_cnt = mcnt;
+			memset(mcnt, 0, 65536 * sizeof(*mcnt));
+		}
+		if (run(q, &o, &r)) {
+			bad++;
+			continue;
+		}
+		if (run(q, &x, &e)) {
+			bad++;
+			srch_result_release(&r);
+			continue;
+		}
+		checks++;
+		want = count_docs(p_and, w);
+		ok = want > 0 && r.total == want && e.total == want &&
+		     r.n == e.n && hits_match(&r, p_and, w);
+		for (size_t i = 0; ok && i < r.n; i++)
+			ok = r.hits[i].docid == e.hits[i].docid &&
+			     r.hits[i].score == e.hits[i].score;
+		for (uint32_t d = 1; ok && o.on_match && d <= NDOC; d++)
+			ok = match_seen[d] == (docs[d - 1].live &&
+					       p_and(&docs[d - 1], w));
+		if (o.on_match && match_calls != want)
+			ok = 0;
+		for (uint32_t d = 1; d <= NDOC; d++)
+			if (docs[d - 1].live && p_and(&docs[d - 1], w))
+				per[months[d]]++;
+		for (int m = 1; ok && o.month_cnt && m <= 5; m++)
+			ok = mcnt[m] == per[m];
+		if (!ok) {
+			bad++;
+			if (bad < 4)
+				fprintf(stderr, "%s (k %zu): total %llu, "
+					"oracle %llu\n", q, o.k,
+					(unsigned long long)r.total,
+					(unsigned long long)want);
+		}
+		srch_result_release(&r);
+		srch_result_release(&e);
+	}
+	free(mcnt);
+	CHECK_INT(bad, 0);
+	CHECK_INT(checks, 60);
+}
+
+/* The same on an index built for it: the best matches all sit in the
+ * first window, so the later windows' bounds cannot win a top k of 1
+ * or 5 and are never scored, and their matches must still be counted. */
+static void test_and_count_skipped(void)
+{
+	enum { N = 4 * 4096 + 100 };
+	char dir[64], id[16], body[512];
+	bld_opts bo = { 8 * MIB, 1, 0 };
+	ix *y = NULL;
+	bld *b = NULL;
+	uint64_t want = 0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "/tmp/lede-test-andc.XXXXXX");
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	rc = ix_open(dir, IX_CREATE, NULL, &y);
+	if (!rc)
+		rc = bld_new(y, &bo, &b);
+	for (int i = 0; i < N && !rc; i++) {
+		rd_doc rd;
+		size_t bl = 0;
+
+		if (i < 40) {
+			bl = (size_t)snprintf(body, sizeof(body),
+					      "alpha beta alpha beta alpha");
+		} else {
+			if (i % 3 == 0)
+				bl = (size_t)snprintf(body, sizeof(body),
+						      "alpha beta");
+			for (int j = 0; j < 60; j++)
+				bl += (size_t)snprintf(body + bl,
+						       sizeof(body) - bl,
+						       " filler%d", j % 7);
+		}
+		if (i < 40 || i % 3 == 0)
+			want++;
+		snprintf(id, sizeof(id), "a%d", i);
+		memset(&rd, 0, sizeof(rd));
+		rd.id = id;
+		rd.title = "headline";
+		rd.url = "";
+		rd.tags = "";
+		rd.body = body;
+		rd.body_len = bl;
+		rd.source = "test";
+		rc = bld_add(b, &rd);
+	}
+	if (!rc)
+		rc = bld_commit(b);
+	bld_free(b);
+	CHECK_INT(rc, 0);
+	for (size_t k = 1; !rc && k <= 5; k += 4) {
+		srch_opts o, x;
+		srch_result r, e;
+		ix_txn *t = NULL;
+		int ok;
+
+		srch_opts_init(&o);
+		o.k = k;
+		o.count = 1;
+		o.on_match = on_match_cb;
+		match_calls = 0;
+		x = o;
+		x.exhaustive = 1;
+		x.on_match = NULL;
+		rc = ix_begin(y, 0, &t);
+		if (!rc)
+			rc = srch_run(t, A, "+alpha +beta", 12, &o, &r);
+		if (!rc) {
+			rc = srch_run(t, A, "+alpha +beta", 12, &x, &e);
+			if (rc)
+				srch_result_release(&r);
+		}
+		ix_abort(t);
+		CHECK_INT(rc, 0);
+		if (rc)
+			break;
+		ok = r.total == want && e.total == want &&
+		     match_calls == want && r.n == k && e.n == k;
+		for (size_t i = 0; ok && i < k; i++)
+			ok = r.hits[i].docid == e.hits[i].docid &&
+			     r.hits[i].score == e.hits[i].score &&
+			     r.hits[i].docid <= 40;
+		if (!ok)
+			fprintf(stderr, "+alpha +beta (k %zu): total %llu, "
+				"%llu calls, oracle %llu\n", k,
+				(unsigned long long)r.total,
+				(unsigned long long)match_calls,
+				(unsigned long long)want);
+		CHECK(ok);
+		srch_result_release(&r);
+		srch_result_release(&e);
+	}
+	ix_close(y);
+	remove_index(dir);
+}
+
 /* sort:date returns the newest matches first; scores break ties. */
 static void test_sort_date(void)
 {
@@ -868,6 +1065,8 @@ int main(void)
 	}
 	test_pruned_equals_exhaustive();
 	test_phrase_pruned();
+	test_and_count();
+	test_and_count_skipped();
 	test_matching();
 	test_sort_date();
 	test_rm3();
