@@ -1,14 +1,22 @@
 #!/bin/sh
 # Runs every unit-test binary given as an argument, then the end-to-end
 # suites (tests/e2e_*.sh) against $BUILD/lede, and sums their
-# "N passed, N failed" lines into one closing line.
+# "N passed, N failed" lines into one closing line. A binary or suite
+# still running after TEST_TIMEOUT seconds (default 1800, far above the
+# slowest under the sanitizers) is killed and counted as a failure, so a
+# search that never ends fails the run instead of holding it for ever.
 pass=0 fail=0
 log=$(mktemp)
+limit=${TEST_TIMEOUT:-1800}
 for t in "$@"; do
-	"$t" >"$log" 2>&1
+	timeout "$limit" "$t" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ "$rc" -eq 124 ]; then
+		echo "$t: still running after $limit s, killed"
+		fail=$((fail + 1)); continue
+	fi
 	if [ -z "$line" ]; then
 		echo "$t: crashed or printed no summary (exit $rc)"
 		fail=$((fail + 1)); continue
@@ -20,10 +28,14 @@ for t in "$@"; do
 done
 for s in tests/e2e_*.sh; do
 	[ -f "$s" ] || continue
-	LEDE="$PWD/$BUILD/lede" sh "$s" >"$log" 2>&1
+	LEDE="$PWD/$BUILD/lede" timeout "$limit" sh "$s" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ "$rc" -eq 124 ]; then
+		echo "$s: still running after $limit s, killed"
+		fail=$((fail + 1)); continue
+	fi
 	if [ -z "$line" ]; then
 		echo "$s: printed no summary (exit $rc)"; fail=$((fail + 1)); continue
 	fi
