@@ -1314,22 +1314,48 @@ static int blen_push(bld *b, uint32_t len, uint32_t head)
  */
 
 static const termtab *sort_tab;
+static const uint64_t *sort_pre;
 static int cmp_term(const void *a, const void *b);
+
+/* A key's first 8 bytes as a big-endian number, zero-padded. Keys hold
+ * no zero byte (tok.h), so these numbers order keys as memcmp does up
+ * to the eighth byte, a key that is a prefix of another first: most
+ * comparisons of the sort below end on them, without reading the terms
+ * and their keys (a cache miss each, scattered over the table). */
+static uint64_t key_prefix(const char *k, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		v = v << 8 | (i < n ? (uint8_t)k[i] : 0);
+	return v;
+}
 
 static int sorted_terms(bld *b, uint32_t **out)
 {
 	uint32_t *order;
+	uint64_t *pre;
 
 	*out = NULL;
 	if (!b->acc.n)
 		return 0;
 	order = malloc(b->acc.n * sizeof(*order));
-	if (!order)
+	pre = malloc(b->acc.n * sizeof(*pre));
+	if (!order || !pre) {
+		free(order);
+		free(pre);
 		return LEDE_ENOMEM;
-	for (size_t i = 0; i < b->acc.n; i++)
+	}
+	for (size_t i = 0; i < b->acc.n; i++) {
+		const term *e = &b->acc.ents[i];
+
 		order[i] = (uint32_t)i;
+		pre[i] = key_prefix(tt_key(&b->acc, e), e->key_len);
+	}
 	sort_tab = &b->acc;
+	sort_pre = pre;
 	qsort(order, b->acc.n, sizeof(*order), cmp_term);
+	free(pre);
 	*out = order;
 	return 0;
 }
@@ -1630,10 +1656,17 @@ typedef struct flushbuf {
 
 static int cmp_term(const void *a, const void *b)
 {
-	const term *x = &sort_tab->ents[*(const uint32_t *)a];
-	const term *y = &sort_tab->ents[*(const uint32_t *)b];
-	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-	int c = memcmp(tt_key(sort_tab, x), tt_key(sort_tab, y), n);
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const term *x, *y;
+	size_t n;
+	int c;
+
+	if (sort_pre[i] != sort_pre[j])
+		return sort_pre[i] < sort_pre[j] ? -1 : 1;
+	x = &sort_tab->ents[i];
+	y = &sort_tab->ents[j];
+	n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	c = memcmp(tt_key(sort_tab, x), tt_key(sort_tab, y), n);
 
 	if (c)
 		return c;
