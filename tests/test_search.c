@@ -159,6 +159,41 @@ static void remove_index(const char *dir)
 
 /* docs[] into x in three sessions: a bulk load, then two batches
  * appended, so that terms have blocks from several writes. */
+/* Add one article with these fields to the batch b. */
+static int add_doc(bld *b, const char *id, const char *title, int32_t date,
+		   const char *body, size_t body_len)
+{
+	rd_doc rd;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.id = id;
+	rd.title = title;
+	rd.date = date;
+	rd.url = "";
+	rd.tags = "";
+	rd.body = body;
+	rd.body_len = body_len;
+	rd.source = "test";
+	return bld_add(b, &rd);
+}
+
+/* A new empty index in a fresh folder dir (room for 64 bytes) named
+ * after tag; CHECK fails when it cannot be made. */
+static int temp_index(char *dir, const char *tag, ix **y)
+{
+	int rc;
+
+	*y = NULL;
+	snprintf(dir, 64, "/tmp/lede-test-%s.XXXXXX", tag);
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return -1;
+	}
+	rc = ix_open(dir, IX_CREATE, NULL, y);
+	CHECK_INT(rc, 0);
+	return rc;
+}
+
 static int load_docs(ix *x)
 {
 	bld_opts o = { 8 * MIB, 1, 0 };
@@ -172,20 +207,10 @@ static int load_docs(ix *x)
 		o.bulk = part == 0;
 		rc = bld_new(x, &o, &b);
 		for (int i = lo; i < hi && !rc; i++) {
-			rd_doc rd;
-
 			render(&docs[i], title, body);
 			snprintf(id, sizeof(id), "d%d", i);
-			memset(&rd, 0, sizeof(rd));
-			rd.id = id;
-			rd.title = title;
-			rd.date = docs[i].date;
-			rd.url = "";
-			rd.tags = "";
-			rd.body = body;
-			rd.body_len = strlen(body);
-			rd.source = "test";
-			rc = bld_add(b, &rd);
+			rc = add_doc(b, id, title, docs[i].date, body,
+				     strlen(body));
 		}
 		if (!rc)
 			rc = bld_commit(b);
@@ -658,16 +683,10 @@ static void test_and_count_skipped(void)
 	uint64_t want = 0;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "/tmp/lede-test-andc.XXXXXX");
-	if (!mkdtemp(dir)) {
-		CHECK(!"mkdtemp");
+	if (temp_index(dir, "andc", &y))
 		return;
-	}
-	rc = ix_open(dir, IX_CREATE, NULL, &y);
-	if (!rc)
-		rc = bld_new(y, &bo, &b);
+	rc = bld_new(y, &bo, &b);
 	for (int i = 0; i < N && !rc; i++) {
-		rd_doc rd;
 		size_t bl = 0;
 
 		if (i < 40) {
@@ -685,15 +704,7 @@ static void test_and_count_skipped(void)
 		if (i < 40 || i % 3 == 0)
 			want++;
 		snprintf(id, sizeof(id), "a%d", i);
-		memset(&rd, 0, sizeof(rd));
-		rd.id = id;
-		rd.title = "headline";
-		rd.url = "";
-		rd.tags = "";
-		rd.body = body;
-		rd.body_len = bl;
-		rd.source = "test";
-		rc = bld_add(b, &rd);
+		rc = add_doc(b, id, "headline", 0, body, bl);
 	}
 	if (!rc)
 		rc = bld_commit(b);
@@ -975,14 +986,9 @@ static void test_one_word_top(void)
 	int rc, bad, used, runs;
 	mt_compact_counts cc;
 
-	snprintf(dir, sizeof(dir), "/tmp/lede-test-top.XXXXXX");
-	if (!mkdtemp(dir)) {
-		CHECK(!"mkdtemp");
+	if (temp_index(dir, "top", &y))
 		return;
-	}
-	rc = ix_open(dir, IX_CREATE, NULL, &y);
-	if (!rc)
-		rc = load_docs(y);
+	rc = load_docs(y);
 	CHECK_INT(rc, 0);
 	used = runs = 0;
 	bad = rc ? 1 : one_words(y, &used, &runs);
