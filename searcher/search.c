@@ -499,6 +499,26 @@ static int node_next(sctx *s, node *n, uint32_t target);
 static int node_score(sctx *s, node *n, uint32_t d, double *sc);
 static int probe(sctx *s, node *k, uint32_t d, double *x);
 
+/* The two of cs[0..n) (n >= 2) with the fewest documents: cs[*a] the
+ * fewest, then cs[*b]. */
+static void rarest_two(tcur *const *cs, size_t n, size_t *a, size_t *b)
+{
+	*a = 0;
+	*b = 1;
+	if (cs[1]->df < cs[0]->df) {
+		*a = 1;
+		*b = 0;
+	}
+	for (size_t j = 2; j < n; j++) {
+		if (cs[j]->df < cs[*a]->df) {
+			*b = *a;
+			*a = j;
+		} else if (cs[j]->df < cs[*b]->df) {
+			*b = j;
+		}
+	}
+}
+
 /* Count the occurrences of the phrase in the current document. */
 static int phrase_freq(sctx *s, node *n, uint32_t *pf)
 {
@@ -510,20 +530,9 @@ static int phrase_freq(sctx *s, node *n, uint32_t *pf)
 		/* The two rarest words first: when they never stand at
 		 * their distance, the frequent words' positions (the big
 		 * blocks) are not read for this document. */
-		size_t a = 0, b = 1, i = 0, k = 0;
+		size_t a, b, i = 0, k = 0;
 
-		if (n->pc[b]->df < n->pc[a]->df) {
-			a = 1;
-			b = 0;
-		}
-		for (size_t j = 2; j < n->np; j++) {
-			if (n->pc[j]->df < n->pc[a]->df) {
-				b = a;
-				a = j;
-			} else if (n->pc[j]->df < n->pc[b]->df) {
-				b = j;
-			}
-		}
+		rarest_two(n->pc, n->np, &a, &b);
 		rc = tc_positions(s, n->pc[a], &p[a], &np[a]);
 		if (!rc)
 			rc = tc_positions(s, n->pc[b], &p[b], &np[b]);
@@ -707,7 +716,7 @@ static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
 		      uint32_t *out)
 {
 	uint32_t d = target;
-	size_t a = 0, b = 1, j;
+	size_t a, b, j;
 	int rc;
 
 	if (n < 2) {
@@ -715,18 +724,7 @@ static int leap_terms(sctx *s, tcur **cs, size_t n, uint32_t target,
 		*out = n ? cs[0]->doc : d;
 		return rc;
 	}
-	if (cs[b]->df < cs[a]->df) {
-		a = 1;
-		b = 0;
-	}
-	for (j = 2; j < n; j++) {
-		if (cs[j]->df < cs[a]->df) {
-			b = a;
-			a = j;
-		} else if (cs[j]->df < cs[b]->df) {
-			b = j;
-		}
-	}
+	rarest_two(cs, n, &a, &b);
 	for (;;) {
 		rc = leap_two(s, cs[a], cs[b], d, &d);
 		if (rc || d == DOC_END) {
