@@ -1558,6 +1558,25 @@ static int count_live(sctx *s, const uint64_t *bits, size_t nw,
 	return 0;
 }
 
+/* Whether the exact count must see each match (count_one), not only
+ * add them up. */
+static int count_each(const sctx *s)
+{
+	return (s->o->month_cnt && s->o->months) || s->o->on_match;
+}
+
+/* A match the exact count counts, besides the total: its month for the
+ * timeline, and the caller's on_match. */
+static void count_one(const sctx *s, uint32_t d)
+{
+	const srch_opts *o = s->o;
+
+	if (o->month_cnt && o->months && d < o->ndates)
+		o->month_cnt[o->months[d]]++;
+	if (o->on_match)
+		o->on_match(o->match_ctx, d);
+}
+
 /* The exact count of a root that is an OR of words, maybe with excluded
  * words: every list is decoded into a bitmap over docids (one bit a
  * document), the excluded ones cleared, and the bits walked once. Far
@@ -1571,9 +1590,7 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 	uint64_t *bits = NULL;
 	size_t nw = ((size_t)next_docid + 63) / 64;
 	int rc = 0;
-	const uint16_t *mo = s->o->months;
-	uint32_t *mc = mo ? s->o->month_cnt : NULL;
-	uint32_t nmo = s->o->ndates;
+	int each = count_each(s);
 
 	if (r->kind != N_BOOL || r->nmust)
 		return 1;
@@ -1622,7 +1639,7 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 			}
 		}
 	}
-	if (!p->from && !p->to && !mc && !s->o->on_match) {
+	if (!p->from && !p->to && !each) {
 		rc = count_live(s, bits, nw, next_docid, total);
 		goto out;
 	}
@@ -1647,10 +1664,7 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 					continue;
 			}
 			(*total)++;
-			if (mc && d < nmo)
-				mc[mo[d]]++;
-			if (s->o->on_match)
-				s->o->on_match(s->o->match_ctx, d);
+			count_one(s, d);
 		}
 	}
 out:
@@ -1686,11 +1700,7 @@ static int run_all(sctx *s, plan *p, heap *hp, uint64_t *total,
 				return rc;
 			if (ok) {
 				(*total)++;
-				if (s->o->month_cnt && s->o->months &&
-				    d < s->o->ndates)
-					s->o->month_cnt[s->o->months[d]]++;
-				if (s->o->on_match)
-					s->o->on_match(s->o->match_ctx, d);
+				count_one(s, d);
 				if (score) {
 					s->candidates++;
 					rc = node_score(s, r, d, &sc);
@@ -2528,8 +2538,7 @@ static int window_and_ok(const sctx *s, const plan *p, node **must,
 static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 			  size_t m, uint64_t *total)
 {
-	const uint16_t *mo = s->o->months;
-	uint32_t *mc = mo ? s->o->month_cnt : NULL;
+	int each = count_each(s);
 	node *r = p->root;
 	wterm *w = calloc(m, sizeof(*w));
 	wscratch *ws = ws_get(m);
@@ -2609,15 +2618,10 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 			uint64_t bits = inter[wi];
 
 			*total += (uint64_t)__builtin_popcountll(bits);
-			while ((mc || s->o->on_match) && bits) {
-				uint32_t d = lo + (uint32_t)(wi * 64 +
-					(unsigned)__builtin_ctzll(bits));
-
+			while (each && bits) {
+				count_one(s, lo + (uint32_t)(wi * 64 +
+					  (unsigned)__builtin_ctzll(bits)));
 				bits &= bits - 1;
-				if (mc && d < s->o->ndates)
-					mc[mo[d]]++;
-				if (s->o->on_match)
-					s->o->on_match(s->o->match_ctx, d);
 			}
 		}
 		for (size_t i = 0; score && !rc && i < m; i++)
@@ -2958,21 +2962,19 @@ static int run_top(sctx *s, plan *p, heap *hp)
 		/* Required clauses drive; optional ones only add. The two
 		 * plain words with the fewest documents meet first
 		 * (leap_two), the other clauses are then asked. */
-		size_t pa = nm, pb = nm;
+		tcur *tc[ROOT_MAX];
+		size_t ti[ROOT_MAX], nt = 0, pa = nm, pb = nm;
 
-		for (size_t i = 0; i < nm; i++) {
-			if (must[i]->kind != N_TERM)
-				continue;
-			if (pa == nm || must[i]->c->df < must[pa]->c->df) {
-				pb = pa;
-				pa = i;
-			} else if (pb == nm ||
-				   must[i]->c->df < must[pb]->c->df) {
-				pb = i;
+		for (size_t i = 0; i < nm; i++)
+			if (must[i]->kind == N_TERM) {
+				tc[nt] = must[i]->c;
+				ti[nt++] = i;
 			}
+		if (nt >= 2) {
+			rarest_two(tc, nt, &pa, &pb);
+			pa = ti[pa];
+			pb = ti[pb];
 		}
-		if (pb == nm)
-			pa = nm;
 		d = 1;
 		for (;;) {
 			double sc = 0, x, th;
