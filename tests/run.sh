@@ -8,41 +8,36 @@
 pass=0 fail=0
 log=$(mktemp)
 limit=${TEST_TIMEOUT:-1800}
-for t in "$@"; do
-	timeout "$limit" "$t" >"$log" 2>&1
-	rc=$?
+
+# tally NAME RC WHAT: adds the summary line of the run in $log (exit
+# status RC) to the totals; WHAT says what went wrong without one.
+tally() {
 	cat "$log"
 	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ "$rc" -eq 124 ]; then
-		echo "$t: still running after $limit s, killed"
-		fail=$((fail + 1)); continue
+	if [ "$2" -eq 124 ]; then
+		echo "$1: still running after $limit s, killed"
+		fail=$((fail + 1)); return
 	fi
 	if [ -z "$line" ]; then
-		echo "$t: crashed or printed no summary (exit $rc)"
-		fail=$((fail + 1)); continue
+		echo "$1: $3 (exit $2)"
+		fail=$((fail + 1)); return
 	fi
 	p=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) print $(i-1)}')
 	f=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^failed/) print $(i-1)}')
 	pass=$((pass + p)); fail=$((fail + f))
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail=$((fail + 1))
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		fail=$((fail + 1))
+	fi
+}
+
+for t in "$@"; do
+	timeout "$limit" "$t" >"$log" 2>&1
+	tally "$t" $? "crashed or printed no summary"
 done
 for s in tests/e2e_*.sh; do
 	[ -f "$s" ] || continue
 	LEDE="$PWD/$BUILD/lede" timeout "$limit" sh "$s" >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ "$rc" -eq 124 ]; then
-		echo "$s: still running after $limit s, killed"
-		fail=$((fail + 1)); continue
-	fi
-	if [ -z "$line" ]; then
-		echo "$s: printed no summary (exit $rc)"; fail=$((fail + 1)); continue
-	fi
-	p=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^passed/) print $(i-1)}')
-	f=$(echo "$line" | awk '{for (i = 2; i <= NF; i++) if ($i ~ /^failed/) print $(i-1)}')
-	pass=$((pass + p)); fail=$((fail + f))
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail=$((fail + 1))
+	tally "$s" $? "printed no summary"
 done
 rm -f "$log"
 echo "$pass passed, $fail failed"
