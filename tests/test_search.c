@@ -157,8 +157,6 @@ static void remove_index(const char *dir)
 	rmdir(dir);
 }
 
-/* docs[] into x in three sessions: a bulk load, then two batches
- * appended, so that terms have blocks from several writes. */
 /* Add one article with these fields to the batch b. */
 static int add_doc(bld *b, const char *id, const char *title, int32_t date,
 		   const char *body, size_t body_len)
@@ -194,6 +192,8 @@ static int temp_index(char *dir, const char *tag, ix **y)
 	return rc;
 }
 
+/* docs[] into x in three sessions: a bulk load, then two batches
+ * appended, so that terms have blocks from several writes. */
 static int load_docs(ix *x)
 {
 	bld_opts o = { 8 * MIB, 1, 0 };
