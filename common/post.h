@@ -274,6 +274,9 @@ typedef struct post_topacc {
 	post_top *v;
 	size_t n, cap, kept;   /* kept: v[0..kept) is a reduced list */
 	int thr_set;           /* some thr is not UINT32_MAX */
+	int finished;          /* v is the skyband by docid (finish) */
+	void *scr;             /* the reduce's scratch, scrcap bytes */
+	size_t scrcap;
 	uint32_t thr[POST_TOP_TFMAX + 1][POST_TOP_TTFMAX + 1];
 } post_topacc;
 
@@ -282,7 +285,8 @@ void post_topacc_reset(post_topacc *a);
 void post_topacc_release(post_topacc *a);
 int post_topacc_add(post_topacc *a, uint32_t docid, uint32_t tf,
 		    uint32_t ttf, uint32_t len) LEDE_WUR;
-/* Reduce what was added: a->v[0..a->n) is then the skyband, by docid. */
+/* Reduce what was added: a->v[0..a->n) is then the skyband, by docid.
+ * A second call with nothing added since costs nothing. */
 void post_topacc_finish(post_topacc *a);
 
 /* Term record: encode df, the directory (entries in docid order,
