@@ -304,10 +304,12 @@ check "chunked tokens: runs not empty" test "$(wc -l < "$T/run1")" -gt 100
 check "chunked tokens: same rankings and scores" cmp -s "$T/run1" "$T/run3"
 check "chunked tokens: check passes" "$LEDE" check -i "$T/ixch3"
 
-# ---- the terms written on three threads (two encoders, one writer) ----
-# From --mem 128 on, a commit of 4096 terms or more encodes them on two
-# threads while this one writes: the index must be the one a single
-# thread writes, for a new index and for a batch added to one.
+# ---- the terms written on two threads (an encoder, and a writer that
+# encodes too) ----
+# From --mem 128 on, a commit of 4096 terms or more without sorted runs
+# encodes them on two threads, in any order, and writes them in key
+# order: the index must be the one a single thread writes, for a new
+# index and for a batch added to one.
 if command -v mdb_dump >/dev/null 2>&1; then
 	LEDE_MERGE_THREADS=1 "$LEDE" index -q -i "$T/ixone" "$C" 2>/dev/null
 	mdb_dump -a "$T/ixch1" > "$T/dthree"
