@@ -876,6 +876,43 @@ static void test_positions_rice_layout(void)
 	CHECK_INT(pos_decode_rc(raw, 4, tfs, 1, out, 2), LEDE_ECORRUPT);
 }
 
+/* Bits of stream gaps (0: each document's first position, 1: the gaps
+ * - 1 within a document) at Rice parameter k, with codec 1's escape. */
+static uint64_t rice_stream_bits(const uint32_t *pos, const uint32_t *tfs,
+				 unsigned n, int gaps, unsigned k)
+{
+	uint64_t bits = 0;
+	size_t at = 0;
+
+	for (unsigned i = 0; i < n; at += tfs[i], i++) {
+		for (uint32_t j = gaps ? 1 : 0; j < (gaps ? tfs[i] : 1) &&
+		     j < tfs[i]; j++) {
+			uint32_t x = j ? pos[at + j] - pos[at + j - 1] - 1 :
+				     pos[at];
+			uint32_t q = x >> k;
+
+			bits += q < 32 ? q + 1 + k : 64;
+		}
+	}
+	return bits;
+}
+
+/* 1 when k (the encoder's choice) codes the stream in more bits than
+ * k - 1 or k + 1 would. */
+static int rice_k_fails(const uint32_t *pos, const uint32_t *tfs,
+			unsigned n, int gaps, unsigned k)
+{
+	uint64_t at = rice_stream_bits(pos, tfs, n, gaps, k);
+
+	if (k > 31)
+		return 1;
+	if (k > 0 && rice_stream_bits(pos, tfs, n, gaps, k - 1) < at)
+		return 1;
+	if (k < 31 && rice_stream_bits(pos, tfs, n, gaps, k + 1) < at)
+		return 1;
+	return 0;
+}
+
 /* Random blocks shaped like real ones (n 1..128, tfs 1..50, positions up
  * to 1e6 or near UINT32_MAX): both codecs round trip from exact-size
  * copies, the choice is never larger than codec 0, truncated, overlong
@@ -928,6 +965,18 @@ static void test_positions_random(void)
 		ncodec[b.data[0]]++;
 		if (b.len > pos_codec0_size(pos, tfs, n))
 			fails++;
+		/* codec 1's two Rice parameters are each no worse than
+		 * their neighbours for their stream (firsts, gaps - 1) */
+		if (b.data[0] == 1) {
+			int gaps = 0;
+
+			for (i = 0; i < n; i++)
+				gaps |= tfs[i] > 1;
+			fails += rice_k_fails(pos, tfs, n, 0, b.data[1]);
+			if (gaps)
+				fails += rice_k_fails(pos, tfs, n, 1,
+						      b.data[2]);
+		}
 		fails += pos_value_fails(&b, tfs, NULL, n, pos, total, out);
 
 		if (b.data[0] != 1)
