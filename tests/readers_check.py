@@ -100,9 +100,12 @@ for g in range(BASE // GROUP):
 
 def snapshot(word):
     """What a search of word may see if it starts now: the counts the
-    writer allows and the ids deleted for good."""
+    writer allows and the ids deleted for good. A word the writer has
+    not announced yet (a reader may pick next round's) is in no
+    document: 0. Without that, a search that began before the round
+    and was checked after it knew only the round's final count."""
     with lock:
-        return set(allowed.get(word, ())), set(state["deleted"])
+        return set(allowed.get(word, {0})), set(state["deleted"])
 
 
 def check_hits(where, word, before, total, ids):
@@ -113,8 +116,9 @@ def check_hits(where, word, before, total, ids):
     exp1, _ = snapshot(word)
     exp = exp0 | exp1
     if exp and total not in exp:
-        bad("%s: %s matched %d, may be %s" % (where, word, total,
-                                                sorted(exp)))
+        bad("%s: %s matched %d, may be %s (at its start %s, at its "
+            "end %s)" % (where, word, total, sorted(exp), sorted(exp0),
+                         sorted(exp1)))
         return
     if len(ids) != len(set(ids)):
         bad("%s: %s returned an id twice" % (where, word))
