@@ -148,12 +148,8 @@ static unsigned rice_pick_gaps(const uint32_t *pos, const uint32_t *tfs,
 		for (size_t t = t0; t < t1; t++) {
 			uint32_t g = pos[t] - pos[t - 1] - 1;
 
-			for (unsigned d = 0; d < 5; d++) {
-				uint32_t q = g >> sh[d];
-
-				c[d] += q < RICE_QMAX ? q + 1 + sh[d] :
-					RICE_QMAX + 32;
-			}
+			for (unsigned d = 0; d < 5; d++)
+				c[d] += (uint32_t)rice_bits(g, sh[d]);
 		}
 		for (k = lo; k <= hi; k++)
 			cost[k] += c[k - lo];

@@ -2268,6 +2268,18 @@ static int merge_passes(bld *b)
  * all the work of a term but its writes; with f NULL the runs only move
  * past them (another encoder's term). 0 with *got 0 when every run is
  * at its end. */
+/* The term's last blocks into f (fb_encode). Into an empty index, where
+ * flush_term finds no old record, its top list is finished here too: on
+ * an encoder thread rather than the writer, when there are encoders. */
+static int fb_end(const bld *b, flushbuf *f, int has_pos)
+{
+	int rc = fb_encode(f, has_pos, 1);
+
+	if (!rc && b->post_was_empty && f->nnew > 1)
+		post_topacc_finish(&f->top);
+	return rc;
+}
+
 static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
 		      char *key, size_t *kl, int *has_pos, int *got)
 {
@@ -2296,29 +2308,20 @@ static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
 		}
 	}
 	if (!rc && f)
-		rc = fb_encode(f, *has_pos, 1);
-	/* as acc_encode: a bulk load's terms have no old record */
-	if (!rc && f && b->post_was_empty && f->nnew > 1)
-		post_topacc_finish(&f->top);
+		rc = fb_end(b, f, *has_pos);
 	*got = !rc;
 	return rc;
 }
 
 /* The accumulator's postings of t, decoded and encoded into f: all
- * the work of the term but its writes. Into an empty index, where
- * flush_term finds no old record, its top list is finished here too
- * (on an encoder thread rather than the writer). */
+ * the work of the term but its writes. */
 static int acc_encode(bld *b, const term *t, flushbuf *f)
 {
 	int rc;
 
 	fb_start(f);
 	rc = decode_stream(b, t->post.data, t->post.len, t->has_pos, f);
-	if (!rc)
-		rc = fb_encode(f, t->has_pos, 1);
-	if (!rc && b->post_was_empty && f->nnew > 1)
-		post_topacc_finish(&f->top);
-	return rc;
+	return rc ? rc : fb_end(b, f, t->has_pos);
 }
 
 /* ---- writing the runs' terms on three threads ----
@@ -2419,6 +2422,16 @@ static size_t fb_bytes(const flushbuf *f)
 	       f->capoff * 2 * sizeof(size_t) +
 	       f->top.cap * sizeof(post_top) +
 	       f->capold * (sizeof(post_top) + 2 * sizeof(uint32_t));
+}
+
+/* A slot's flushbuf, its term written: the memory it holds goes back
+ * when over keep. */
+static void fb_trim(flushbuf *f, size_t keep)
+{
+	if (fb_bytes(f) > keep) {
+		fb_release(f);
+		fb_init(f);
+	}
 }
 
 /* Encoder e's next term (term k of the key order, for k = e, e +
@@ -2547,10 +2560,7 @@ static int mq_write(bld *b, mqueue *q)
 			if (!rc && b->txn_bytes >= b->txn_cap)
 				rc = bulk_checkpoint(b, 0);
 			freed[e] += sl->bytes;
-			if (fb_bytes(&sl->f) > MQ_SLOT_KEEP) {
-				fb_release(&sl->f);
-				fb_init(&sl->f);
-			}
+			fb_trim(&sl->f, MQ_SLOT_KEEP);
 			head[e]++;
 			k++;
 		}
@@ -2619,7 +2629,6 @@ static int mq_run(bld *b, unsigned n)
 	free(q);
 	return rc;
 }
-
 
 /* ---- the accumulator's terms on two threads ----
  *
@@ -2756,10 +2765,7 @@ static int aq_write(aqueue *q)
 		}
 		pthread_mutex_unlock(&q->mu);
 		rc = flush_term(b, sl->key, sl->kl, sl->has_pos, &sl->f);
-		if (fb_bytes(&sl->f) > AQ_SLOT_KEEP) {
-			fb_release(&sl->f);
-			fb_init(&sl->f);
-		}
+		fb_trim(&sl->f, AQ_SLOT_KEEP);
 		pthread_mutex_lock(&q->mu);
 		q->ready[k % AQ_SLOTS] = 0;
 		q->inflight -= sl->bytes;
