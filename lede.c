@@ -1330,11 +1330,14 @@ static int cmd_compact(opts *o)
 			 lede_strerror(rc), ix_errmsg(x));
 	else
 		printf("compacted %llu terms: %llu blocks -> %llu, %llu "
-		       "deleted postings dropped\n",
+		       "deleted postings dropped, %llu chunks (%.1f MB) "
+		       "freed\n",
 		       (unsigned long long)cc.terms,
 		       (unsigned long long)cc.blocks_before,
 		       (unsigned long long)cc.blocks_after,
-		       (unsigned long long)cc.dropped);
+		       (unsigned long long)cc.dropped,
+		       (unsigned long long)cc.chunks_freed,
+		       (double)cc.chunk_bytes_freed / 1e6);
 	ix_close(x);
 	return rc ? 1 : 0;
 }

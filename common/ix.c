@@ -30,7 +30,8 @@
 #define IX_LENS_OK_MAX 65536
 
 static const char *const dbi_names[IX_NDBI] = {
-	"meta", "post", "pos", "docs", "body", "ids", "lens", "dead", "xid"
+	"meta", "post", "pos", "docs", "body", "ids", "lens", "dead", "xid",
+	"blocks"
 };
 
 struct ix {
@@ -55,6 +56,20 @@ struct ix {
 	char errmsg[256];
 };
 
+/* The chunk a write transaction is filling, per kind (IX_BLK_*). */
+typedef struct chunkw {
+	uint8_t *b;
+	size_t len, cap;
+	uint32_t id;             /* its id; 0 until the first block */
+} chunkw;
+
+/* Where a read transaction found each chunk (its place in the map holds
+ * until the transaction ends), by id. */
+typedef struct chunk_seen {
+	const uint8_t *v;
+	size_t n;
+} chunk_seen;
+
 struct ix_txn {
 	ix *x;
 	MDB_txn *txn;
@@ -67,15 +82,11 @@ struct ix_txn {
 	/* Likewise the "xid" chunks found (checked) so far. */
 	struct xid_seen { const uint8_t *v; size_t n; } *xid;
 	size_t nxid;
+	chunkw cw[2];            /* write: the open chunks */
+	chunk_seen *cs[2];       /* read: the chunks found so far */
+	size_t ncs[2];
 };
 
-struct ix_blocks {
-	MDB_cursor *cur;
-	int dbi;             /* IX_POST or IX_POS */
-	uint8_t key[IX_TERMKEY_MAX + 5];
-	size_t prefix;       /* termkey + 0x00 */
-	int started;
-};
 
 static _Thread_local char open_err[256];
 
@@ -90,7 +101,7 @@ struct ix_cur {
 };
 
 /* What the last checksum failure of this thread hit, for messages. */
-static _Thread_local char damage[160];
+static _Thread_local char damage[256];
 
 const char *ix_damage(void)
 {
@@ -126,6 +137,9 @@ static int val_open(int dbi, const MDB_val *k, MDB_val *v)
 {
 	const uint8_t *p = v->mv_data;
 	uint32_t want;
+
+	if (dbi == IX_BLK || dbi == IX_POS)
+		return 0;   /* chunks: each block has its own (ix_blk_get) */
 
 	if (v->mv_size < IX_SUM_BYTES) {
 		v->mv_size = 0;
@@ -229,10 +243,10 @@ static int meta_init(ix *x, int create, const char *lang)
 		}
 		if (i == IX_XID && !rc)
 			x->has_xid = 1;
-		if (rc == MDB_NOTFOUND && i == IX_DEAD) {
-			/* Schema 2 had no "dead": the schema check below
-			 * names the version. */
-			no_dead = 1;
+		if (rc == MDB_NOTFOUND && (i == IX_DEAD || i == IX_BLK)) {
+			/* Schema 2 had no "dead", 6 no "blocks": the
+			 * schema check below names the version. */
+			no_dead = i;
 			continue;
 		}
 		if (rc == MDB_NOTFOUND) {
@@ -329,7 +343,8 @@ static int meta_init(ix *x, int create, const char *lang)
 	}
 	if (no_dead) {
 		snprintf(x->errmsg, sizeof(x->errmsg),
-			 "not a lede index (no 'dead' table)");
+			 "not a lede index (no '%s' table)",
+			 dbi_names[no_dead]);
 		err = LEDE_EVERSION;
 		goto out;
 	}
@@ -571,15 +586,34 @@ int ix_begin(ix *x, int write, ix_txn **out)
 	return 0;
 }
 
-int ix_commit(ix_txn *t)
-{
-	int rc = mdb_txn_commit(t->txn);
-	int err = rc ? lmdb_fail(t->x, rc, "cannot commit") : 0;
+static int chunk_flush(ix_txn *t, int kind);
 
+static void txn_free(ix_txn *t)
+{
 	pthread_rwlock_unlock(&t->x->txlock);
 	free(t->lens);
 	free(t->xid);
+	for (int k = 0; k < 2; k++) {
+		free(t->cw[k].b);
+		free(t->cs[k]);
+	}
 	free(t);
+}
+
+int ix_commit(ix_txn *t)
+{
+	int rc, err = 0;
+
+	for (int k = 0; k < 2 && !err; k++)
+		err = chunk_flush(t, k);
+	if (err) {
+		mdb_txn_abort(t->txn);
+		txn_free(t);
+		return err;
+	}
+	rc = mdb_txn_commit(t->txn);
+	err = rc ? lmdb_fail(t->x, rc, "cannot commit") : 0;
+	txn_free(t);
 	return err;
 }
 
@@ -588,10 +622,7 @@ void ix_abort(ix_txn *t)
 	if (!t)
 		return;
 	mdb_txn_abort(t->txn);
-	pthread_rwlock_unlock(&t->x->txlock);
-	free(t->lens);
-	free(t->xid);
-	free(t);
+	txn_free(t);
 }
 
 int ix_has_table(ix_txn *t, int dbi)
@@ -1327,10 +1358,8 @@ int ix_title_tfs(ix_txn *t, const char *tk, size_t tklen,
 			bp = il.blk;
 			bl = il.blen;
 		} else {
-			rc = ix_block_get(t, key, tklen + 1, ents[i].first, &bp,
-					  &bl);
-			if (rc == LEDE_ENOTFOUND)
-				rc = LEDE_ECORRUPT;
+			rc = ix_blk_get(t, IX_BLK_POST, key, tklen + 1,
+					ents[i].first, &ents[i].bl, &bp, &bl);
 			if (rc)
 				break;
 		}
@@ -1360,108 +1389,220 @@ int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
 	return ix_get(t, IX_POST, key, tklen + 1, p, len);
 }
 
-static int blocks_open(ix_txn *t, int dbi, const char *tk, size_t tklen,
-		       ix_blocks **out)
-{
-	ix_blocks *b;
-	int rc;
+/* ---- blocks in chunks ------------------------------------------------ */
 
-	*out = NULL;
-	if (tklen == 0 || tklen > IX_TERMKEY_MAX)
-		return LEDE_EINVAL;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return LEDE_ENOMEM;
-	rc = mdb_cursor_open(t->txn, t->x->dbi[dbi], &b->cur);
-	if (rc) {
-		free(b);
-		return lmdb_fail(t->x, rc, "cannot open cursor");
-	}
-	b->dbi = dbi;
-	memcpy(b->key, tk, tklen);
-	b->key[tklen] = 0;
-	b->prefix = tklen + 1;
-	*out = b;
-	return 0;
+static int chunk_dbi(int kind)
+{
+	return kind == IX_BLK_POS ? IX_POS : IX_BLK;
 }
 
-int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen, ix_blocks **out)
+/* The block's own key, as its checksum and a damage message name it. */
+static size_t blk_key(uint8_t *key, const char *tk, size_t tklen,
+		      uint32_t first)
 {
-	return blocks_open(t, IX_POST, tk, tklen, out);
-}
-
-int ix_pos_blocks_open(ix_txn *t, const char *tk, size_t tklen,
-		       ix_blocks **out)
-{
-	return blocks_open(t, IX_POS, tk, tklen, out);
-}
-
-int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
-		   const uint8_t **p, size_t *len)
-{
-	MDB_val k, v;
-	int rc;
-
-	if (!b->started || min_first) {
-		u32be_put(b->key + b->prefix, min_first);
-		k.mv_data = b->key;
-		k.mv_size = b->prefix + 4;
-		rc = mdb_cursor_get(b->cur, &k, &v, MDB_SET_RANGE);
-		b->started = 1;
-	} else {
-		rc = mdb_cursor_get(b->cur, &k, &v, MDB_NEXT);
-	}
-	if (rc == MDB_NOTFOUND)
-		return 1;
-	if (rc)
-		return LEDE_ELMDB;
-	if (k.mv_size != b->prefix + 4 ||
-	    memcmp(k.mv_data, b->key, b->prefix) != 0)
-		return 1;
-	*first = u32be_get((const uint8_t *)k.mv_data + b->prefix);
-	/* LMDB puts each node below the one before it in the page, and a
-	 * block read in key order lands there next: ask for its cache
-	 * lines now, while this block is decoded (frequent words' blocks,
-	 * 1M: 13-15% off "inc pct" and the like). */
-	for (int i = 1; i <= 4; i++)
-		__builtin_prefetch((const char *)k.mv_data - 64 * i);
-	rc = val_open(b->dbi, &k, &v);
-	*p = v.mv_data;
-	*len = v.mv_size;
-	return rc;
-}
-
-void ix_blocks_close(ix_blocks *b)
-{
-	if (!b)
-		return;
-	mdb_cursor_close(b->cur);
-	free(b);
-}
-
-static int block_get(ix_txn *t, int dbi, const char *tk, size_t tklen,
-		     uint32_t first, const uint8_t **p, size_t *len)
-{
-	uint8_t key[IX_TERMKEY_MAX + 5];
-
-	if (tklen == 0 || tklen > IX_TERMKEY_MAX)
-		return LEDE_ENOTFOUND;
 	memcpy(key, tk, tklen);
 	key[tklen] = 0;
 	u32be_put(key + tklen + 1, first);
-	return ix_get(t, dbi, key, tklen + 5, p, len);
+	return tklen + 5;
 }
 
-int ix_block_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
-		 const uint8_t **p, size_t *len)
+/* Write the open chunk of kind to its table; the next block opens the
+ * one after it. */
+static int chunk_flush(ix_txn *t, int kind)
 {
-	return block_get(t, IX_POST, tk, tklen, first, p, len);
+	chunkw *w = &t->cw[kind];
+	uint8_t k[4];
+	MDB_val key = { 4, k }, val;
+	int rc;
+
+	if (!w->id || !w->len)
+		return 0;
+	u32be_put(k, w->id);
+	val.mv_size = w->len;
+	val.mv_data = NULL;
+	rc = mdb_put(t->txn, t->x->dbi[chunk_dbi(kind)], &key, &val,
+		     MDB_APPEND | MDB_RESERVE);
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot write");
+	memcpy(val.mv_data, w->b, w->len);
+	w->id++;
+	w->len = 0;
+	return 0;
 }
 
-int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
-	       const uint8_t **p, size_t *len)
+/* The id the next chunk of kind gets: one past the table's last. */
+static int chunk_next_id(ix_txn *t, int kind, uint32_t *id)
 {
-	return block_get(t, IX_POS, tk, tklen, first, p, len);
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(t->txn, t->x->dbi[chunk_dbi(kind)], &c);
+
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot open cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND) {
+		*id = 1;
+		return 0;
+	}
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot read");
+	if (k.mv_size != 4 || u32be_get(k.mv_data) == UINT32_MAX) {
+		snprintf(damage, sizeof(damage), "table '%s': a chunk key "
+			 "of %zu bytes", dbi_names[chunk_dbi(kind)],
+			 k.mv_size);
+		return LEDE_ECORRUPT;
+	}
+	*id = u32be_get(k.mv_data) + 1;
+	return 0;
+}
+
+int ix_blk_put(ix_txn *t, int kind, const char *tk, size_t tklen,
+	       uint32_t first, const void *v, size_t len, post_loc *loc)
+{
+	chunkw *w;
+	uint8_t key[IX_TERMKEY_MAX + 5];
+	size_t kl, need = len + IX_SUM_BYTES;
+	uint32_t sum;
+	int rc;
+
+	if (!t->write || (kind != IX_BLK_POST && kind != IX_BLK_POS) ||
+	    tklen == 0 || tklen > IX_TERMKEY_MAX || len > UINT32_MAX / 2)
+		return LEDE_EINVAL;
+	w = &t->cw[kind];
+	if (!w->id) {
+		rc = chunk_next_id(t, kind, &w->id);
+		if (rc)
+			return rc;
+	}
+	if (w->len && w->len + need > IX_CHUNK_BYTES) {
+		rc = chunk_flush(t, kind);
+		if (rc)
+			return rc;
+	}
+	if (w->len + need > w->cap) {
+		size_t nc = w->len + need > IX_CHUNK_BYTES ?
+			    w->len + need : IX_CHUNK_BYTES;
+		uint8_t *nb = realloc(w->b, nc);
+
+		if (!nb)
+			return LEDE_ENOMEM;
+		w->b = nb;
+		w->cap = nc;
+	}
+	kl = blk_key(key, tk, tklen, first);
+	if (len)
+		memcpy(w->b + w->len, v, len);
+	sum = ix_sum(key, kl, v, len);
+	for (int i = 0; i < 4; i++)
+		w->b[w->len + len + (size_t)i] = (uint8_t)(sum >> (8 * i));
+	loc->chunk = w->id;
+	loc->off = (uint32_t)w->len;
+	loc->len = (uint32_t)need;
+	w->len += need;
+	/* A block longer than a chunk has one to itself. */
+	if (w->len >= IX_CHUNK_BYTES)
+		return chunk_flush(t, kind);
+	return 0;
+}
+
+/* Chunk id of kind: the open one's bytes, or the table's value. */
+static int chunk_find(ix_txn *t, int kind, uint32_t id, const uint8_t **v,
+		      size_t *n)
+{
+	chunk_seen *cs = t->cs[kind];
+	uint8_t k[4];
+	MDB_val key = { 4, k }, val;
+	int rc;
+
+	if (t->write && id && id == t->cw[kind].id) {
+		*v = t->cw[kind].b;
+		*n = t->cw[kind].len;
+		return 0;
+	}
+	if (cs && id < t->ncs[kind] && cs[id].v) {
+		*v = cs[id].v;
+		*n = cs[id].n;
+		return 0;
+	}
+	u32be_put(k, id);
+	rc = mdb_get(t->txn, t->x->dbi[chunk_dbi(kind)], &key, &val);
+	if (rc == MDB_NOTFOUND) {
+		snprintf(damage, sizeof(damage), "table '%s': chunk %u, "
+			 "which a term's directory names, is missing (corrupt)",
+			 dbi_names[chunk_dbi(kind)], id);
+		return LEDE_ECORRUPT;
+	}
+	if (rc)
+		return lmdb_fail(t->x, rc, "cannot read");
+	*v = val.mv_data;
+	*n = val.mv_size;
+	/* A read transaction remembers where it found the chunk; a writer
+	 * may still move pages. Ids past 2^20 (a damaged loc) are not
+	 * remembered. */
+	if (!t->write && id < (1u << 20)) {
+		if (id >= t->ncs[kind]) {
+			size_t nn = (size_t)id + 1 > 2 * t->ncs[kind] ?
+				    (size_t)id + 1 : 2 * t->ncs[kind];
+			chunk_seen *p = realloc(cs, nn * sizeof(*p));
+
+			if (!p)
+				return 0;   /* only the memo is lost */
+			memset(p + t->ncs[kind], 0,
+			       (nn - t->ncs[kind]) * sizeof(*p));
+			t->cs[kind] = cs = p;
+			t->ncs[kind] = nn;
+		}
+		cs[id].v = val.mv_data;
+		cs[id].n = val.mv_size;
+	}
+	return 0;
+}
+
+int ix_blk_get(ix_txn *t, int kind, const char *tk, size_t tklen,
+	       uint32_t first, const post_loc *loc, const uint8_t **p,
+	       size_t *len)
+{
+	uint8_t key[IX_TERMKEY_MAX + 5];
+	const uint8_t *c, *v;
+	size_t cn, n, kl;
+	uint32_t want;
+	int rc;
+
+	*p = NULL;
+	*len = 0;
+	if ((kind != IX_BLK_POST && kind != IX_BLK_POS) || tklen == 0 ||
+	    tklen > IX_TERMKEY_MAX)
+		return LEDE_EINVAL;
+	kl = blk_key(key, tk, tklen, first);
+	rc = chunk_find(t, kind, loc->chunk, &c, &cn);
+	if (rc)
+		return rc;
+	if (loc->len < IX_SUM_BYTES || loc->off > cn ||
+	    loc->len > cn - loc->off) {
+		snprintf(damage, sizeof(damage), "table '%s': the block's "
+			 "place (%u bytes at %u) is outside chunk %u (%zu "
+			 "bytes): corrupt", dbi_names[chunk_dbi(kind)],
+			 loc->len, loc->off, loc->chunk, cn);
+		return LEDE_ECORRUPT;
+	}
+	v = c + loc->off;
+	n = loc->len - IX_SUM_BYTES;
+	want = (uint32_t)v[n] | (uint32_t)v[n + 1] << 8 |
+	       (uint32_t)v[n + 2] << 16 | (uint32_t)v[n + 3] << 24;
+	if (ix_sum(key, kl, v, n) != want) {
+		MDB_val k = { kl, key };
+		size_t dl;
+
+		note_damage(chunk_dbi(kind), &k);
+		dl = strlen(damage);
+		snprintf(damage + dl, sizeof(damage) - dl, " (chunk %u): "
+			 "fails its checksum", loc->chunk);
+		return LEDE_ECORRUPT;
+	}
+	*p = v;
+	*len = n;
+	return 0;
 }
 
 int ix_usage(ix_txn *t, ix_dbi_usage *u, int max)

@@ -3,7 +3,8 @@
  * lock.mdb) with the DBIs below. This header is the one place where the
  * on-disk format is written down byte for byte; README.md repeats it.
  *
- * Checksums: every value of every table below ends with 4 more bytes,
+ * Checksums: every value of every table below but the chunks of "blocks"
+ * and "pos" (whose blocks have their own) ends with 4 more bytes,
  * a u32 LE holding ix_sum(key, value): the low 32 bits of XXH3-64 of the
  * value's bytes before the trailer, seeded with XXH3-64 of the key. The
  * layouts below describe the value without its trailer. Every read
@@ -28,16 +29,30 @@
  *               u32 next_docid next docid to hand out (docids start at 1)
  *               u64 sumtlen    sum of live documents' title lengths
  *
- * DBI "post"  (postings: term records and blocks, see post.h)
- *     termkey 0x00                    -> term record (df, block directory)
- *     termkey 0x00 u32be(first docid) -> postings block
- *   A term's record sorts just before its blocks: one cursor seek finds
- *   the record, then MDB_NEXT walks the blocks. New documents always get
- *   higher docids, so a batch appends new blocks after a term's old ones
- *   and rewrites only the record. `lede compact` merges small blocks and
- *   drops postings of deleted documents.
+ * DBI "post"  termkey 0x00 -> term record (post.h: df, block directory,
+ *   top list, or one inline block). Each directory entry holds its
+ *   block's place (a "loc": chunk, offset, length) in the two tables
+ *   below, so one lookup of the record finds every block of the term.
  *
- * DBI "pos"   termkey 0x00 u32be(first docid) -> positions block (post.h)
+ * DBI "blocks"  u32be(chunk) -> postings blocks (post.h), one after the
+ *                               other, each followed by its checksum
+ * DBI "pos"     u32be(chunk) -> positions blocks, the same way
+ *   A chunk holds the blocks of many terms, in the order they were
+ *   written, up to IX_CHUNK_BYTES (a block longer than that gets a chunk
+ *   to itself). It has no trailer of its own: each block in it is
+ *   followed by a u32 LE ix_sum(termkey 0x00 u32be(first docid), block),
+ *   which a read checks, so a block read through a wrong loc fails as a
+ *   damaged one does. Chunk ids count up from 1 in each table; chunks
+ *   are written once and never changed. A batch writes its new blocks
+ *   (and a term that outgrows its inline block, that block) into new
+ *   chunks and rewrites only the records of the terms it touched.
+ *   `lede compact` writes the terms it rewrites into new chunks, then
+ *   rewrites the terms that still have blocks in chunks more than half
+ *   unused, and deletes the chunks no directory names any more.
+ *   Why chunks: one LMDB entry per block cost a key, a node header and
+ *   page slack for each, 70 MB of the 493 MB inverted index on 1M
+ *   articles (schema 6); a 64 KiB chunk costs one entry and its last
+ *   page's unused tail.
  *   Only main-field terms have positions; only phrase queries read them.
  *
  * DBI "docs"  u32be(docid) -> document record
@@ -105,12 +120,12 @@
 #include <stdint.h>
 #include "buf.h"
 #include "err.h"
+#include "post.h"
 
-#define IX_SCHEMA       6u
-/* Schemas 4 and 5 are read as they are, and marked 6 when opened for
- * writing: 4 lacks only IX_DOC_FSTAT, 5 only positions codec 3 (post.h),
- * both of which an older lede cannot read. */
-#define IX_SCHEMA_MIN   4u
+#define IX_SCHEMA       7u
+/* Schema 7 moved the blocks from keys of their own into chunks: older
+ * indexes are refused with a message to index the archive again. */
+#define IX_SCHEMA_MIN   7u
 #define IX_SUM_BYTES    4              /* checksum trailer of every value */
 #define IX_DOC_VERSION  1
 #define IX_DOC_FSTAT    1              /* doc record flag: file stat */
@@ -121,6 +136,9 @@
 #define IX_TERMKEY_MAX  (1 + 64)       /* field mark + TOK_MAX_BYTES */
 #define IX_TITLE_MARK   0x01
 #define IX_LANG_MAX     32
+/* A chunk's bytes: 16 pages of 4 KiB less LMDB's page header, so that a
+ * full chunk fills its overflow pages exactly. */
+#define IX_CHUNK_BYTES  (16 * 4096 - 16)
 
 typedef struct ix ix;          /* an open index */
 typedef struct ix_txn ix_txn;  /* a read or write transaction */
@@ -246,24 +264,23 @@ int ix_title_tfs(ix_txn *t, const char *tk, size_t tklen,
 int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
 		const uint8_t **p, size_t *len) LEDE_WUR;
 
-/* Walk the blocks of one term in docid order: its postings blocks, or
- * (ix_pos_blocks_open) its positions blocks. */
-typedef struct ix_blocks ix_blocks;
-int ix_blocks_open(ix_txn *t, const char *tk, size_t tklen,
-		   ix_blocks **out) LEDE_WUR;
-int ix_pos_blocks_open(ix_txn *t, const char *tk, size_t tklen,
-		       ix_blocks **out) LEDE_WUR;
-/* Next block at or after the current one whose first docid is
- * >= min_first (0 = just the next). 0 = a block, >0 = end, <0 error. */
-int ix_blocks_next(ix_blocks *b, uint32_t min_first, uint32_t *first,
-		   const uint8_t **p, size_t *len);
-void ix_blocks_close(ix_blocks *b);
-/* Postings block stored under (termkey, first), without a cursor. */
-int ix_block_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
-		 const uint8_t **p, size_t *len) LEDE_WUR;
-/* Positions block stored under (termkey, first). */
-int ix_pos_get(ix_txn *t, const char *tk, size_t tklen, uint32_t first,
-	       const uint8_t **p, size_t *len) LEDE_WUR;
+/* Blocks in chunks ("blocks" and "pos" above). kind is IX_BLK_POST or
+ * IX_BLK_POS; tk/tklen the termkey and first the block's first docid,
+ * which its checksum covers. */
+enum { IX_BLK_POST, IX_BLK_POS };
+/* Append a block to the transaction's open chunk of that kind; *loc
+ * gets its place. Chunks go to the table as they fill and at
+ * ix_commit; the block can be read back at once. */
+int ix_blk_put(ix_txn *t, int kind, const char *tk, size_t tklen,
+	       uint32_t first, const void *v, size_t len,
+	       post_loc *loc) LEDE_WUR;
+/* The block at loc (without its checksum), *p valid until the txn
+ * ends or writes. A loc outside its chunk, a missing chunk or a
+ * checksum that does not match is LEDE_ECORRUPT (ix_damage() says
+ * where). */
+int ix_blk_get(ix_txn *t, int kind, const char *tk, size_t tklen,
+	       uint32_t first, const post_loc *loc, const uint8_t **p,
+	       size_t *len) LEDE_WUR;
 
 /* Bytes used by each DBI (pages * page size) and entry counts, for
  * `lede stats`. names[i] is static. Returns the number filled (<= max). */
@@ -284,7 +301,7 @@ size_t ix_id_key(const char *id, size_t len, uint8_t *key);
  * cursors then still return the key and the unverified value and stay
  * in place, so a walk (`lede check`) can report it and go on. */
 enum ix_dbi { IX_META, IX_POST, IX_POS, IX_DOCS, IX_BODY, IX_IDS, IX_LENS,
-	      IX_DEAD, IX_XID, IX_NDBI };
+	      IX_DEAD, IX_XID, IX_BLK, IX_NDBI };
 #define IX_APPEND 1   /* key sorts after every key of the DBI */
 
 int ix_get(ix_txn *t, int dbi, const void *k, size_t klen,

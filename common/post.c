@@ -39,9 +39,10 @@
 #define PAIRS_B  0.75  /* BM25 "b" */
 
 /* Smallest directory entry: varint, varint, u8, u8, one pair of two
- * one-byte varints. Lets the decoder reject an absurd nblocks before it
- * allocates anything. */
+ * one-byte varints, and (not inline) two one-byte locs. Lets the decoder
+ * reject an absurd nblocks before it allocates anything. */
 #define DIRENT_MIN_BYTES 6
+#define DIRENT_LOC_MIN_BYTES 8
 
 /* ---- bit packing ---------------------------------------------------- */
 
@@ -851,15 +852,71 @@ static int dirent_ok(const post_dirent *e, uint32_t prev_last, int first)
 	return 1;
 }
 
+/* A loc (post.h, "Term record") after prev, which it then replaces. */
+static int loc_put(buf *out, const post_loc *l, post_loc *prev)
+{
+	int moved = !(l->chunk == prev->chunk &&
+		      (uint64_t)prev->off + prev->len == l->off);
+	int64_t d = (int64_t)l->chunk - (int64_t)prev->chunk;
+	int rc = buf_add_varint(out, (uint64_t)l->len << 1 | (unsigned)moved);
+
+	if (!rc && moved)
+		rc = buf_add_varint(out, d < 0 ? ((uint64_t)-d << 1) - 1 :
+					 (uint64_t)d << 1);
+	if (!rc && moved)
+		rc = buf_add_varint(out, l->off);
+	*prev = *l;
+	return rc;
+}
+
+/* The loc after prev; LEDE_ECORRUPT if malformed or past 32 bits. */
+static int loc_get(const uint8_t **p, const uint8_t *end, post_loc *l,
+		   post_loc *prev)
+{
+	uint64_t x, c, o;
+
+	if (varint_get(p, end, &x) || (x >> 1) > UINT32_MAX)
+		return LEDE_ECORRUPT;
+	l->len = (uint32_t)(x >> 1);
+	if (x & 1) {
+		int64_t d;
+
+		if (varint_get(p, end, &c) || varint_get(p, end, &o) ||
+		    c > 2 * (uint64_t)UINT32_MAX || o > UINT32_MAX)
+			return LEDE_ECORRUPT;
+		d = c & 1 ? -(int64_t)((c + 1) >> 1) : (int64_t)(c >> 1);
+		if ((int64_t)prev->chunk + d < 0 ||
+		    (int64_t)prev->chunk + d > (int64_t)UINT32_MAX)
+			return LEDE_ECORRUPT;
+		l->chunk = (uint32_t)((int64_t)prev->chunk + d);
+		l->off = (uint32_t)o;
+	} else {
+		if ((uint64_t)prev->off + prev->len > UINT32_MAX)
+			return LEDE_ECORRUPT;
+		l->chunk = prev->chunk;
+		l->off = prev->off + prev->len;
+	}
+	if ((uint64_t)l->off + l->len > UINT32_MAX)
+		return LEDE_ECORRUPT;
+	*prev = *l;
+	return 0;
+}
+
 static int term_encode(uint32_t df, const post_dirent *ents, size_t n,
 		       int inl, buf *out)
 {
+	post_loc pb = { 0, 0, 0 }, pp = { 0, 0, 0 };
 	size_t i;
 	uint32_t prev = 0, j;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		if (!dirent_ok(&ents[i], prev, i == 0))
+		if (!dirent_ok(&ents[i], prev, i == 0) ||
+		    (!inl && (ents[i].bl.len == 0 ||
+			      (uint64_t)ents[i].bl.off + ents[i].bl.len >
+			      UINT32_MAX ||
+			      (uint64_t)ents[i].pl.off + ents[i].pl.len >
+			      UINT32_MAX)))
 			return LEDE_EINVAL;
 		prev = ents[i].last;
 	}
@@ -882,6 +939,10 @@ static int term_encode(uint32_t df, const post_dirent *ents, size_t n,
 			if (!rc)
 				rc = buf_add_varint(out, e->pairs[j].len);
 		}
+		if (!inl && !rc)
+			rc = loc_put(out, &e->bl, &pb);
+		if (!inl && !rc)
+			rc = loc_put(out, &e->pl, &pp);
 		prev = e->last;
 	}
 	return rc;
@@ -1274,6 +1335,7 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 {
 	const uint8_t *end = p + len;
 	post_dirent *v = NULL;
+	post_loc pb = { 0, 0, 0 }, pp = { 0, 0, 0 };
 	uint64_t nb, i, x, prev = 0;
 	int rc = LEDE_ECORRUPT, is_inl;
 	post_inline il = { NULL, 0, NULL, 0, NULL, 0, 0 };
@@ -1289,7 +1351,8 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 	if (is_inl && nb != 1)
 		return LEDE_ECORRUPT;
 	/* Reject a count the bytes cannot hold before allocating for it. */
-	if (nb > (uint64_t)(end - p) / DIRENT_MIN_BYTES)
+	if (nb > (uint64_t)(end - p) / (is_inl ? DIRENT_MIN_BYTES :
+					 DIRENT_LOC_MIN_BYTES))
 		return LEDE_ECORRUPT;
 	if (nb == 0)
 		return p == end ? 0 : LEDE_ECORRUPT;
@@ -1319,6 +1382,13 @@ int post_term_decode_ex(const uint8_t *p, size_t len, uint32_t *df,
 			if (varint_get32_fast(&p, end, &e->pairs[j].tf) ||
 			    varint_get32_fast(&p, end, &e->pairs[j].len))
 				goto out;
+		}
+		if (is_inl) {
+			memset(&e->bl, 0, sizeof(e->bl));
+			memset(&e->pl, 0, sizeof(e->pl));
+		} else if (loc_get(&p, end, &e->bl, &pb) || e->bl.len == 0 ||
+			   loc_get(&p, end, &e->pl, &pp)) {
+			goto out;
 		}
 		if (!dirent_ok(e, (uint32_t)prev, i == 0))
 			goto out;

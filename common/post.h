@@ -9,7 +9,8 @@
  * Byte layouts (all integers little-endian bit order inside bit-packed
  * arrays; "varint" is LEB128 as in buf.h):
  *
- * Postings block (value under key  termkey 0x00 u32be(first docid)):
+ * Postings block (in a chunk of the "blocks" table, where its directory
+ * entry's loc says; ix.h):
  *     u8  n        documents in the block, 1..POST_BLOCK_MAX
  *     u8  wd       bit width wd of the n-1 docid gaps-1, 0..32, in the
  *                  low 6 bits; bit 7 (0x80): gap exceptions follow;
@@ -20,7 +21,7 @@
  *     bytes        n values tf[i]-1, bit-packed at width wt, padded
  *     exceptions   for the gaps if wd has bit 7, then for the tfs if wt
  *                  has bit 7; no byte follows
- *   docid[0] is not stored: the key holds it. A block whose tfs are all 1
+ *   docid[0] is not stored: the directory entry holds it. A block whose tfs are all 1
  *   spends no byte on them (wt = 0).
  *   Exceptions (patched frame of reference, as in PForDelta): an array
  *   flagged with bit 7 is packed at a width w < 32 smaller than its
@@ -33,7 +34,8 @@
  *   width w with exceptions (plain on ties), so a block is never larger
  *   than plain packing would make it.
  *
- * Positions block (value under the same key in the positions DBI):
+ * Positions block (in a chunk of the "pos" table, where the entry's
+ * second loc says):
  *     u8  codec    0 = varint deltas, 1 = Golomb-Rice,
  *                  2 = binary interpolative (needs document lengths),
  *                  3 = codec 2 with offsets to skip documents
@@ -85,9 +87,8 @@
  *   offset of document i / POS_SKIP * POS_SKIP instead of document 0;
  *   a whole decode checks every offset against where it got.
  *
- * Term record (value under key  termkey 0x00, sorting just before the
- * term's blocks so that one cursor seek finds the record and then walks
- * the blocks):
+ * Term record (value under key  termkey 0x00 in the term table, ix.h;
+ * one lookup finds it and, through its directory, every block):
  *     varint df        live documents that contain the term
  *     varint nblocks << 1 | inline
  *     nblocks directory entries, in docid order:
@@ -97,6 +98,17 @@
  *        u8     n - 1               documents in the block
  *        u8     npairs              1..POST_MAX_PAIRS
  *        npairs x (varint tf, varint len)   competitive pairs
+ *        loc    the postings block's place (inline 0: not written)
+ *        loc    the positions block's place (inline 0: not written)
+ *     where a loc is, relative to the previous loc of the same kind in
+ *     this record (chunk 0, off 0, len 0 before the first):
+ *        varint len << 1 | moved   len: the block's bytes in its chunk,
+ *                                  its 4-byte checksum included (0: no
+ *                                  block, a title term's positions)
+ *        if moved:  varint zigzag(chunk - prev chunk), varint off
+ *        else:      chunk = prev chunk, off = prev off + prev len
+ *     so the blocks of one term written one after the other in a chunk
+ *     cost one varint each.
  *   When inline is 0 and nblocks >= 1, the top list follows:
  *     varint ntop      1..
  *     ntop x (varint docid - prev, varint tf - 1, varint ttf)
@@ -150,12 +162,21 @@ typedef struct post_pair {
 	uint32_t len;
 } post_pair;
 
+/* Where a block lies in its table of chunks (ix.h, "blocks" and "pos"):
+ * the chunk's id, the block's byte offset in it and its length with its
+ * 4-byte checksum. All zero: no such block (an inline block, or a title
+ * term's positions). */
+typedef struct post_loc {
+	uint32_t chunk, off, len;
+} post_loc;
+
 typedef struct post_dirent {
-	uint32_t first;          /* first docid of the block (also in key) */
+	uint32_t first;          /* first docid of the block */
 	uint32_t last;           /* last docid */
 	uint32_t n;              /* documents, 1..POST_BLOCK_MAX */
 	uint32_t npairs;         /* 1..POST_MAX_PAIRS */
 	post_pair pairs[POST_MAX_PAIRS];
+	post_loc bl, pl;         /* the postings and the positions block */
 } post_dirent;
 
 /* Encode n (1..POST_BLOCK_MAX) postings: docids strictly ascending,

@@ -305,7 +305,7 @@ struct bld {
 	size_t pipe_cap;         /* documents between reader and writer */
 	size_t doc_cap;          /* input bytes of one document */
 	size_t keep_cap;         /* per-document buffers kept between docs */
-	uint64_t db_pages;       /* post + pos pages when the batch began */
+	uint64_t db_pages;       /* term table pages when the batch began */
 	size_t txn_bytes;        /* bytes written in the open transaction */
 	uint64_t room;           /* map room made for this transaction */
 	uint32_t base;           /* first docid of the batch */
@@ -372,12 +372,12 @@ static size_t acc_mem(const bld *b)
 }
 
 /* What a batch holds, and what its commit will add: each term's record
- * and new blocks go into its leaf page of the postings table, its new
- * positions into one of the positions table, so the flush dirties up
- * to two pages per term, and never more than those tables hold. */
+ * goes into its leaf page of the term table, so the flush dirties up to
+ * a page per term, and never more than that table holds; the new blocks
+ * go into new chunks (counted in txn_bytes as they are written). */
 static size_t batch_mem(const bld *b)
 {
-	uint64_t pages = 2 * (uint64_t)b->acc.n;
+	uint64_t pages = (uint64_t)b->acc.n;
 
 	if (pages > b->db_pages)
 		pages = b->db_pages;
@@ -543,8 +543,7 @@ static void count_pages(bld *b)
 
 	b->db_pages = 0;
 	for (int i = 0; i < n; i++)
-		if (strcmp(u[i].name, "post") == 0 ||
-		    strcmp(u[i].name, "pos") == 0)
+		if (strcmp(u[i].name, "post") == 0)
 			b->db_pages += u[i].bytes / DIRTY_PAGE;
 }
 
@@ -1927,23 +1926,24 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		}
 		if (il.blk) {
 			/* The term outgrows its inline block: the block and
-			 * its positions move under keys of their own. Copy
-			 * first: the record may sit on a page this
-			 * transaction already changed, which a put can
-			 * rearrange. */
+			 * its positions go into chunks. Copy first: the
+			 * record may sit on a page this transaction already
+			 * changed, which a put can rearrange. */
 			buf_clear(&f->rec);
 			rc = buf_add(&f->rec, il.blk, il.blen);
 			if (!rc)
 				rc = buf_add(&f->rec, il.pos, il.plen);
-			u32be_put(key + tkl + 1, old[0].first);
+			if (!rc && old_n != 1)
+				rc = LEDE_ECORRUPT;
 			if (!rc)
-				rc = ix_put(b->txn, IX_POST, key,
-					    tkl + 5u, f->rec.data,
-					    il.blen, 0);
+				rc = ix_blk_put(b->txn, IX_BLK_POST, tk, tkl,
+						old[0].first, f->rec.data,
+						il.blen, &old[0].bl);
 			if (!rc && has_pos)
-				rc = ix_put(b->txn, IX_POS, key,
-					    tkl + 5u,
-					    f->rec.data + il.blen, il.plen, 0);
+				rc = ix_blk_put(b->txn, IX_BLK_POS, tk, tkl,
+						old[0].first,
+						f->rec.data + il.blen, il.plen,
+						&old[0].pl);
 			if (rc) {
 				free(old);
 				return rc;
@@ -1980,24 +1980,27 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 		return ix_put(b->txn, IX_POST, key, tkl + 1u,
 			      f->rec.data, f->rec.len, flags);
 	}
+	/* The blocks first: the record holds where they went. */
+	for (size_t i = 0; i < nb; i++) {
+		post_dirent *e = &f->ents[old_n + i];
+
+		rc = ix_blk_put(b->txn, IX_BLK_POST, tk, tkl, e->first,
+				f->blocks.data + f->boff[i],
+				f->boff[i + 1] - f->boff[i], &e->bl);
+		if (!rc && has_pos)
+			rc = ix_blk_put(b->txn, IX_BLK_POS, tk, tkl, e->first,
+					f->posblk.data + f->poff[i],
+					f->poff[i + 1] - f->poff[i], &e->pl);
+		if (rc)
+			return rc;
+	}
 	post_topacc_finish(&f->top);
 	rc = post_term_encode(df, f->ents, f->nents, f->top.v, f->top.n,
 			      &f->rec);
 	if (rc)
 		return rc;
-	rc = ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
-		    f->rec.len, flags);
-	for (size_t i = 0; !rc && i < nb; i++) {
-		u32be_put(key + tkl + 1, f->newents[i].first);
-		rc = ix_put(b->txn, IX_POST, key, tkl + 5u,
-			    f->blocks.data + f->boff[i],
-			    f->boff[i + 1] - f->boff[i], flags);
-		if (!rc && has_pos)
-			rc = ix_put(b->txn, IX_POS, key, tkl + 5u,
-				    f->posblk.data + f->poff[i],
-				    f->poff[i + 1] - f->poff[i], flags);
-	}
-	return rc;
+	return ix_put(b->txn, IX_POST, key, tkl + 1u, f->rec.data,
+		      f->rec.len, flags);
 }
 
 static int flush_lens(bld *b)

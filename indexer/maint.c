@@ -83,64 +83,74 @@ int mt_stats_get(ix *x, mt_stats *s)
 		goto out;
 	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
 	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
-		int kind = split_key(k, kl, &tkl, &first);
+		post_dirent *ents = NULL;
+		size_t n = 0;
+		uint32_t df;
+		post_inline il;
+		int title = k[0] == IX_TITLE_MARK;
 
-		if (kind == 0) {
-			post_dirent *ents = NULL;
-			size_t n = 0;
-			uint32_t df;
-			post_inline il;
-
-			if (k[0] == IX_TITLE_MARK) {
-				s->title_terms++;
-				s->title_bytes += vl;
-			} else {
-				s->terms++;
-			}
-			s->rec_bytes += vl;
-			if (post_term_decode_ex(v, vl, &df, &ents, &n, &il) == 0 &&
-			    il.blk) {
-				s->blocks++;
-				s->inline_blocks++;
-				s->postings += il.blk[0];
-				s->post_bytes += il.blen;
-				s->pos_bytes += il.plen;
-				if (il.plen > 0 && il.pos[0] < NCODECS)
-					s->pos_codec[il.pos[0]]++;
-				if (k[0] == IX_TITLE_MARK)
-					s->title_postings += il.blk[0];
-				s->rec_bytes -= il.blen + il.plen;
-			}
-			free(ents);
-		} else if (kind == 1) {
-			s->blocks++;
-			s->post_bytes += vl;
-			if (vl > 0)
-				s->postings += v[0];
-			if (k[0] == IX_TITLE_MARK) {
-				s->title_bytes += vl;
-				if (vl > 0)
-					s->title_postings += v[0];
-			}
+		if (split_key(k, kl, &tkl, &first) != 0)
+			continue;
+		if (title) {
+			s->title_terms++;
+			s->title_bytes += vl;
+		} else {
+			s->terms++;
 		}
+		s->rec_bytes += vl;
+		if (post_term_decode_ex(v, vl, &df, &ents, &n, &il) != 0)
+			continue;   /* lede check reports it */
+		if (il.blk) {
+			s->blocks++;
+			s->inline_blocks++;
+			s->postings += il.blk[0];
+			s->post_bytes += il.blen;
+			s->pos_bytes += il.plen;
+			if (il.plen > 0 && il.pos[0] < NCODECS)
+				s->pos_codec[il.pos[0]]++;
+			if (title)
+				s->title_postings += il.blk[0];
+			s->rec_bytes -= il.blen + il.plen;
+		}
+		for (size_t i = 0; !il.blk && i < n; i++) {
+			const uint8_t *pp;
+			size_t pl;
+
+			s->blocks++;
+			s->postings += ents[i].n;
+			s->chunk_used += (uint64_t)ents[i].bl.len +
+					 ents[i].pl.len;
+			s->post_bytes += ents[i].bl.len - IX_SUM_BYTES;
+			if (title) {
+				s->title_postings += ents[i].n;
+				s->title_bytes += ents[i].bl.len -
+						  IX_SUM_BYTES;
+			}
+			if (ents[i].pl.len < IX_SUM_BYTES)
+				continue;
+			s->pos_bytes += ents[i].pl.len - IX_SUM_BYTES;
+			/* the codec byte: read only when the block is sound */
+			if (ix_blk_get(t, IX_BLK_POS, (const char *)k, tkl,
+				       ents[i].first, &ents[i].pl, &pp,
+				       &pl) == 0 && pl > 0 && pp[0] < NCODECS)
+				s->pos_codec[pp[0]]++;
+		}
+		free(ents);
 	}
 	if (rc > 0)
 		rc = 0;
 	ix_cur_close(c);
 	c = NULL;
-	if (rc)
-		goto out;
-	rc = ix_cur_open(t, IX_POS, &c);
-	if (rc)
-		goto out;
-	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
-	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
-		s->pos_bytes += vl;
-		if (vl > 0 && v[0] < NCODECS)
-			s->pos_codec[v[0]]++;
+	for (int i = 0; !rc && i < 2; i++) {
+		rc = ix_cur_open(t, i ? IX_POS : IX_BLK, &c);
+		for (int r = rc ? 1 : ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl);
+		     r == 0; r = ix_cur_next(c, &k, &kl, &v, &vl))
+			s->chunk_bytes += vl;
+		ix_cur_close(c);
+		c = NULL;
 	}
-	if (rc > 0)
-		rc = 0;
+	if (rc)
+		goto out;
 	s->nu = ix_usage(t, s->u, IX_NDBI);
 	snprintf(file, sizeof(file), "%s/data.mdb", ix_path(x));
 	if (stat(file, &sb) == 0)
@@ -186,16 +196,22 @@ void mt_stats_print(ix *x, const mt_stats *s, FILE *out)
 		(unsigned long long)s->pos_codec[3]);
 	fprintf(out, "directory bytes:  %llu (term records without inline "
 		"blocks)\n", (unsigned long long)s->rec_bytes);
+	fprintf(out, "chunks:           %llu bytes, %llu of them no block's "
+		"(lede compact frees chunks more than half unused)\n",
+		(unsigned long long)s->chunk_bytes,
+		(unsigned long long)(s->chunk_bytes > s->chunk_used ?
+				     s->chunk_bytes - s->chunk_used : 0));
 	fprintf(out, "tables (bytes in pages, entries):\n");
 	for (int i = 0; i < s->nu; i++) {
 		fprintf(out, "  %-6s %14llu %12llu\n", s->u[i].name,
 			(unsigned long long)s->u[i].bytes,
 			(unsigned long long)s->u[i].entries);
 		if (!strcmp(s->u[i].name, "post") ||
+		    !strcmp(s->u[i].name, "blocks") ||
 		    !strcmp(s->u[i].name, "pos"))
 			inv += s->u[i].bytes;
 	}
-	fprintf(out, "inverted index:   %llu bytes (post + pos)\n",
+	fprintf(out, "inverted index:   %llu bytes (post + blocks + pos)\n",
 		(unsigned long long)inv);
 	fprintf(out, "file:             %llu bytes\n",
 		(unsigned long long)s->file_bytes);
@@ -321,8 +337,8 @@ static int chk_keep(chk *c, const uint32_t *docids, const uint32_t *tfs,
 	return 0;
 }
 
-/* Check one block; pp/pl are its positions when inline (pp NULL: look
- * them up in the positions table). */
+/* Check one block; pp/pl are its positions when inline (pp NULL: read
+ * them where the directory entry says). */
 static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 			const uint8_t *ipp, size_t ipl)
 {
@@ -400,12 +416,12 @@ static void check_block(chk *c, uint32_t first, const uint8_t *v, size_t vl,
 		pl = ipp ? ipl : 0;
 		rc = 0;
 	} else {
-		rc = ix_pos_get(c->t, (const char *)c->tk, c->tkl, first,
-				&pp, &pl);
+		rc = ix_blk_get(c->t, IX_BLK_POS, (const char *)c->tk, c->tkl,
+				first, &e->pl, &pp, &pl);
 	}
 	if (rc) {
-		PROBLEM(c, "term '%s': block %u has no positions", name,
-			first);
+		PROBLEM(c, "term '%s': positions of block %u: %s", name,
+			first, ix_damage());
 		return;
 	}
 	if (post_pos_needs_lens(pp, pl) && !have_lens &&
@@ -442,67 +458,70 @@ static int check_post(chk *c)
 		return rc;
 	for (rc = ix_cur_seek(cur, NULL, 0, &k, &kl, &v, &vl); rc == 0;
 	     rc = ix_cur_next(cur, &k, &kl, &v, &vl)) {
-		int kind = split_key(k, kl, &tkl, &first);
-
-		if (kind < 0) {
+		if (split_key(k, kl, &tkl, &first) != 0) {
 			PROBLEM(c, "postings table: malformed key of %zu "
 				"bytes", kl);
 			continue;
 		}
-		if (kind == 0) {
-			finish_term(c);
-			memcpy(c->tk, k, tkl);
-			c->tkl = tkl;
-			c->have_term = 1;
-			c->next_ent = 0;
-			c->live = 0;
-			if (post_term_decode_ex(v, vl, &c->df, &c->ents,
-						&c->nents, &il)) {
+		finish_term(c);
+		memcpy(c->tk, k, tkl);
+		c->tkl = tkl;
+		c->have_term = 1;
+		c->next_ent = 0;
+		c->live = 0;
+		if (post_term_decode_ex(v, vl, &c->df, &c->ents, &c->nents,
+					&il)) {
+			char name[96];
+			term_name(c, name, sizeof(name));
+			PROBLEM(c, "term '%s': record does not decode", name);
+			c->have_term = 0;
+			c->ents = NULL;
+			continue;
+		}
+		c->np = 0;
+		c->has_top = il.top != NULL;
+		c->top_bad = 0;
+		if (c->has_top && il.ntop > c->captop) {
+			post_top *nt = realloc(c->top, il.ntop * sizeof(*nt));
+			if (!nt)
+				return LEDE_ENOMEM;
+			c->top = nt;
+			c->captop = il.ntop;
+		}
+		c->ntop = il.ntop;
+		if (c->has_top &&
+		    post_top_decode(il.top, il.top_len, il.ntop, c->top)) {
+			char name[96];
+			term_name(c, name, sizeof(name));
+			PROBLEM(c, "term '%s': top list does not decode",
+				name);
+			c->top_bad = 1;
+		}
+		if (il.blk) {
+			/* A title term's inline positions are empty; a
+			 * main term's may not be. */
+			check_block(c, c->ents[0].first, il.blk, il.blen,
+				    il.pos ? il.pos : (const uint8_t *)"",
+				    il.plen);
+			continue;
+		}
+		for (size_t i = 0; i < c->nents; i++) {
+			const post_dirent *e = &c->ents[i];
+			const uint8_t *bp;
+			size_t bl;
+
+			if (ix_blk_get(c->t, IX_BLK_POST, (const char *)k, tkl,
+				       e->first, &e->bl, &bp, &bl)) {
 				char name[96];
 				term_name(c, name, sizeof(name));
-				PROBLEM(c, "term '%s': record does not decode",
-					name);
-				c->have_term = 0;
-				c->ents = NULL;
+				PROBLEM(c, "term '%s': block %u: %s", name,
+					e->first, ix_damage());
+				c->next_ent++;
+				c->top_bad = 1;
 				continue;
 			}
-			c->np = 0;
-			c->has_top = il.top != NULL;
-			c->top_bad = 0;
-			if (c->has_top && il.ntop > c->captop) {
-				post_top *nt = realloc(c->top, il.ntop *
-						       sizeof(*nt));
-				if (!nt)
-					return LEDE_ENOMEM;
-				c->top = nt;
-				c->captop = il.ntop;
-			}
-			c->ntop = il.ntop;
-			if (c->has_top &&
-			    post_top_decode(il.top, il.top_len, il.ntop,
-					    c->top)) {
-				char name[96];
-				term_name(c, name, sizeof(name));
-				PROBLEM(c, "term '%s': top list does not "
-					"decode", name);
-				c->top_bad = 1;
-			}
-			if (il.blk) {
-				/* A title term's inline positions are empty;
-				 * a main term's may not be. */
-				check_block(c, c->ents[0].first, il.blk,
-					    il.blen, il.pos ? il.pos :
-					    (const uint8_t *)"", il.plen);
-			}
-			continue;
+			check_block(c, e->first, bp, bl, NULL, 0);
 		}
-		if (!c->have_term || tkl != c->tkl ||
-		    memcmp(k, c->tk, tkl) != 0) {
-			PROBLEM(c, "postings table: block without a term "
-				"record (%.*s)", (int)tkl, k);
-			continue;
-		}
-		check_block(c, first, v, vl, NULL, 0);
 	}
 	finish_term(c);
 	ix_cur_close(cur);
@@ -614,14 +633,11 @@ out:
 static void say_damaged(chk *c, int dbi, const uint8_t *k, size_t kl)
 {
 	size_t tkl;
-	uint32_t first = 0;   /* a record key (kind 0) has none */
-	int kind;
+	uint32_t first = 0;
 
 	switch (dbi) {
 	case IX_POST:
-	case IX_POS:
-		kind = split_key(k, kl, &tkl, &first);
-		if (kind < 0)
+		if (split_key(k, kl, &tkl, &first) != 0)
 			break;
 		memcpy(c->tk, k, tkl);
 		c->tkl = tkl;
@@ -630,15 +646,8 @@ static void say_damaged(chk *c, int dbi, const uint8_t *k, size_t kl)
 
 			term_name(c, name, sizeof(name));
 			c->tkl = 0;
-			if (dbi == IX_POS)
-				PROBLEM(c, "term '%s': positions of block %u "
-					"fail their checksum", name, first);
-			else if (kind == 1)
-				PROBLEM(c, "term '%s': block %u fails its "
-					"checksum", name, first);
-			else
-				PROBLEM(c, "term '%s': record fails its "
-					"checksum", name);
+			PROBLEM(c, "term '%s': record fails its checksum",
+				name);
 		}
 		return;
 	case IX_DOCS:
@@ -832,13 +841,13 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 		uint64_t sumtf = 0;
 		uint32_t *allpos = NULL;
 
-		u32be_put(key + tkl + 1, ents[i].first);
 		if (il.blk) {
 			bp = rec.data;
 			bl = il.blen;
 			rc = 0;
 		} else {
-			rc = ix_get(t, IX_POST, key, tkl + 5, &bp, &bl);
+			rc = ix_blk_get(t, IX_BLK_POST, (const char *)tk, tkl,
+					ents[i].first, &ents[i].bl, &bp, &bl);
 		}
 		if (!rc)
 			rc = post_block_decode(bp, bl, ents[i].first, bd, bt,
@@ -852,7 +861,10 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 				pp = rec.data + il.blen;
 				pl = il.plen;
 			} else {
-				rc = ix_get(t, IX_POS, key, tkl + 5, &pp, &pl);
+				rc = ix_blk_get(t, IX_BLK_POS,
+						(const char *)tk, tkl,
+						ents[i].first, &ents[i].pl,
+						&pp, &pl);
 				if (rc)
 					goto out;
 			}
@@ -918,14 +930,6 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 			}
 		}
 		free(allpos);
-		if (il.blk)
-			continue;
-		/* The old keys go; the new blocks are put below. */
-		rc = ix_del(t, IX_POST, key, tkl + 5);
-		if (!rc && has_pos)
-			rc = ix_del(t, IX_POS, key, tkl + 5);
-		if (rc)
-			goto out;
 	}
 	cc->blocks_before += nents;
 	if (nd == 0) {
@@ -947,16 +951,20 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 		rc = post_encode_blocks(docids, tfs, plen, has_pos ? pos : NULL,
 					nd, &blk, boff, &pblk, poff,
 					nents_arr);
-		/* One block goes inline in the record, more under keys of
-		 * their own. */
+		/* One block goes inline in the record, more into new
+		 * chunks (the old ones go when nothing else uses them:
+		 * chunks_gc). */
 		for (size_t i = 0; !rc && nb > 1 && i < nb; i++) {
-			u32be_put(key + tkl + 1, docids[i * POST_BLOCK_MAX]);
-			rc = ix_put(t, IX_POST, key, tkl + 5, blk.data + boff[i],
-				    boff[i + 1] - boff[i], 0);
+			post_dirent *e = &nents_arr[i];
+
+			rc = ix_blk_put(t, IX_BLK_POST, (const char *)tk, tkl,
+					e->first, blk.data + boff[i],
+					boff[i + 1] - boff[i], &e->bl);
 			if (!rc && has_pos)
-				rc = ix_put(t, IX_POS, key, tkl + 5,
-					    pblk.data + poff[i],
-					    poff[i + 1] - poff[i], 0);
+				rc = ix_blk_put(t, IX_BLK_POS,
+						(const char *)tk, tkl, e->first,
+						pblk.data + poff[i],
+						poff[i + 1] - poff[i], &e->pl);
 		}
 		if (rc)
 			goto out;
@@ -991,8 +999,189 @@ out:
 	return rc;
 }
 
+/* The chunks of both kinds (ix.h, "blocks" and "pos") by id: each one's
+ * size, and the bytes the term directories use in it. */
+typedef struct chunk_map {
+	uint32_t n[2];            /* ids below n */
+	uint32_t *size[2];
+	uint64_t *live[2];
+	uint32_t old[2];          /* ids up to this were there before */
+} chunk_map;
+
+static void chunk_map_free(chunk_map *m)
+{
+	for (int k = 0; k < 2; k++) {
+		free(m->size[k]);
+		free(m->live[k]);
+		m->size[k] = NULL;
+		m->live[k] = NULL;
+	}
+}
+
+static int chunk_dbi_of(int kind)
+{
+	return kind == IX_BLK_POS ? IX_POS : IX_BLK;
+}
+
+/* The largest chunk id of each kind, 0 for none. */
+static int chunk_last(ix_txn *t, uint32_t last[2])
+{
+	for (int k = 0; k < 2; k++) {
+		ix_cur *c = NULL;
+		const uint8_t *key;
+		size_t kl;
+		int rc = ix_cur_open(t, chunk_dbi_of(k), &c);
+
+		last[k] = 0;
+		if (rc)
+			return rc;
+		for (rc = ix_cur_seek(c, NULL, 0, &key, &kl, NULL, NULL);
+		     rc == 0; rc = ix_cur_next(c, &key, &kl, NULL, NULL))
+			if (kl == 4 && u32be_get(key) > last[k])
+				last[k] = u32be_get(key);
+		ix_cur_close(c);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Sizes and use of every chunk, by a walk of the chunk tables and of
+ * every term record. */
+static int chunk_map_load(ix_txn *t, chunk_map *m)
+{
+	uint32_t last[2];
+	ix_cur *c = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl, tkl;
+	uint32_t first;
+	int rc = chunk_last(t, last);
+
+	for (int i = 0; !rc && i < 2; i++) {
+		free(m->size[i]);
+		free(m->live[i]);
+		m->n[i] = last[i] + 1;
+		m->size[i] = calloc(m->n[i], sizeof(*m->size[i]));
+		m->live[i] = calloc(m->n[i], sizeof(*m->live[i]));
+		if (!m->size[i] || !m->live[i])
+			return LEDE_ENOMEM;
+		rc = ix_cur_open(t, chunk_dbi_of(i), &c);
+		if (rc)
+			return rc;
+		for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+		     rc = ix_cur_next(c, &k, &kl, &v, &vl))
+			if (kl == 4 && u32be_get(k) < m->n[i])
+				m->size[i][u32be_get(k)] = (uint32_t)vl;
+		ix_cur_close(c);
+		c = NULL;
+		rc = rc < 0 ? rc : 0;
+	}
+	if (!rc)
+		rc = ix_cur_open(t, IX_POST, &c);
+	if (rc)
+		return rc;
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		post_dirent *ents = NULL;
+		size_t n = 0;
+		uint32_t df;
+
+		if (split_key(k, kl, &tkl, &first) != 0 ||
+		    post_term_decode(v, vl, &df, &ents, &n) != 0)
+			continue;   /* lede check's to report */
+		for (size_t i = 0; i < n; i++) {
+			const post_loc *l[2] = { &ents[i].bl, &ents[i].pl };
+
+			for (int j = 0; j < 2; j++)
+				if (l[j]->len && l[j]->chunk < m->n[j])
+					m->live[j][l[j]->chunk] += l[j]->len;
+		}
+		free(ents);
+	}
+	ix_cur_close(c);
+	return rc < 0 ? rc : 0;
+}
+
+/* Whether a chunk that was there before is more than half unused. */
+static int chunk_sparse(const chunk_map *m, int kind, uint32_t id)
+{
+	return id <= m->old[kind] && id < m->n[kind] &&
+	       m->live[kind][id] * 2 < m->size[kind][id];
+}
+
+/* After the terms are compacted: the terms with blocks in old chunks
+ * more than half unused are rewritten into new ones, then every chunk
+ * no directory uses goes. */
+static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
+		     uint32_t next, mt_compact_counts *cc)
+{
+	tkey *todo = NULL;
+	size_t ntodo = 0, captodo = 0;
+	ix_cur *c = NULL;
+	const uint8_t *k, *v;
+	size_t kl, vl, tkl;
+	uint32_t first;
+	int rc = chunk_map_load(t, m);
+
+	if (!rc)
+		rc = ix_cur_open(t, IX_POST, &c);
+	if (rc)
+		return rc;
+	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
+		post_dirent *ents = NULL;
+		size_t n = 0;
+		uint32_t df;
+		int move = 0;
+
+		if (split_key(k, kl, &tkl, &first) != 0 ||
+		    post_term_decode(v, vl, &df, &ents, &n) != 0)
+			continue;
+		for (size_t i = 0; i < n && !move; i++)
+			move = (ents[i].bl.len &&
+				chunk_sparse(m, IX_BLK_POST, ents[i].bl.chunk)) ||
+			       (ents[i].pl.len &&
+				chunk_sparse(m, IX_BLK_POS, ents[i].pl.chunk));
+		free(ents);
+		if (!move)
+			continue;
+		if (ntodo == captodo) {
+			tkey *p = arr_grow(todo, &captodo, sizeof(*p), 1024);
+			if (!p) {
+				rc = LEDE_ENOMEM;
+				break;
+			}
+			todo = p;
+		}
+		memcpy(todo[ntodo].k, k, tkl);
+		todo[ntodo].len = (uint8_t)tkl;
+		ntodo++;
+	}
+	ix_cur_close(c);
+	rc = rc < 0 ? rc : 0;
+	for (size_t i = 0; !rc && i < ntodo; i++)
+		rc = compact_term(t, todo[i].k, todo[i].len, lens, next, cc);
+	free(todo);
+	if (!rc && ntodo)
+		rc = chunk_map_load(t, m);
+	for (int kind = 0; !rc && kind < 2; kind++) {
+		for (uint32_t id = 1; !rc && id < m->n[kind]; id++) {
+			uint8_t key[4];
+
+			if (m->live[kind][id] || !m->size[kind][id])
+				continue;
+			u32be_put(key, id);
+			rc = ix_del(t, chunk_dbi_of(kind), key, 4);
+			cc->chunks_freed++;
+			cc->chunk_bytes_freed += m->size[kind][id];
+		}
+	}
+	return rc;
+}
+
 int mt_compact(ix *x, mt_compact_counts *cc)
 {
+	chunk_map cm;
 	ix_txn *t = NULL;
 	ix_cur *c = NULL;
 	ix_stats st;
@@ -1007,6 +1196,7 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 	int rc;
 
 	memset(cc, 0, sizeof(*cc));
+	memset(&cm, 0, sizeof(cm));
 	snprintf(file, sizeof(file), "%s/data.mdb", ix_path(x));
 	rc = ix_ensure_room(x, stat(file, &sb) == 0 ?
 			    (uint64_t)sb.st_size : 0);
@@ -1016,6 +1206,8 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 		rc = ix_stats_get(t, &st);
 	if (!rc)
 		rc = load_lens(t, st.next_docid, &lens);
+	if (!rc)
+		rc = chunk_last(t, cm.old);
 	if (!rc)
 		rc = ix_cur_open(t, IX_POST, &c);
 	if (rc)
@@ -1067,6 +1259,8 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 	for (size_t i = 0; !rc && i < ntodo; i++)
 		rc = compact_term(t, todo[i].k, todo[i].len, lens,
 				  st.next_docid, cc);
+	if (!rc)
+		rc = chunks_gc(t, &cm, lens, st.next_docid, cc);
 	/* No block holds a tombstoned document any more. */
 	if (!rc)
 		rc = ix_clear(t, IX_DEAD);
@@ -1083,5 +1277,6 @@ out:
 	ix_abort(t);
 	free(lens);
 	free(todo);
+	chunk_map_free(&cm);
 	return rc;
 }

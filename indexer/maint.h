@@ -18,6 +18,9 @@ typedef struct mt_stats {
 	uint64_t pos_codec[4];   /* positions blocks by codec (post.h) */
 	uint64_t rec_bytes;              /* term records (directories) */
 	uint64_t title_postings, title_bytes;   /* the title field's share */
+	uint64_t chunk_bytes, chunk_used;       /* chunks' bytes, and the
+						   blocks' the directories
+						   name */
 	ix_dbi_usage u[IX_NDBI];
 	int nu;
 	uint64_t file_bytes;
@@ -34,11 +37,14 @@ int mt_check(ix *x, FILE *out, uint64_t *problems) LEDE_WUR;
 
 typedef struct mt_compact_counts {
 	uint64_t terms, blocks_before, blocks_after, dropped;
+	uint64_t chunks_freed, chunk_bytes_freed;
 } mt_compact_counts;
 
 /* In one write transaction: rewrite every term whose blocks are not all
  * full or hold deleted documents' postings, as full blocks of live
- * postings. Readers keep their snapshot meanwhile. */
+ * postings; then rewrite the terms with blocks in chunks more than half
+ * unused, and delete the chunks no term uses (ix.h). Readers keep their
+ * snapshot meanwhile. */
 int mt_compact(ix *x, mt_compact_counts *c) LEDE_WUR;
 
 #endif

@@ -102,8 +102,6 @@ typedef struct tcur {
 	post_dirent *ents;
 	size_t nents;
 	post_inline il;
-	ix_blocks *bk;
-	size_t bk_at;              /* block the LMDB cursor is on, +1 */
 	size_t bi;                 /* current block */
 	int loaded;
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
@@ -117,8 +115,6 @@ typedef struct tcur {
 	uint32_t *pos;
 	size_t pcap;
 	size_t pos_bi;             /* block they belong to, +1 */
-	ix_blocks *pbk;            /* cursor over the positions blocks */
-	size_t pbk_at;             /* block it is on, +1 */
 	uint32_t pstart[POST_BLOCK_MAX + 1];
 	uint32_t plens[POST_BLOCK_MAX];   /* lengths, for codecs 2 and 3 */
 	unsigned plens_to;                /* plens set up to here (the
@@ -130,8 +126,6 @@ static void tc_free(tcur *c)
 {
 	if (!c)
 		return;
-	ix_blocks_close(c->bk);
-	ix_blocks_close(c->pbk);
 	free(c->ents);
 	free(c->bub);
 	free(c->pos);
@@ -190,41 +184,11 @@ fail:
 	return rc;
 }
 
-/* Block bi of c (its postings, or with pos its positions) through the
- * LMDB cursor *bk (opened on first use; *bk_at is the block it is on,
- * +1): the next block is one MDB_NEXT away, others a seek. A block the
- * directory names but the table lacks is LEDE_ECORRUPT. */
-static int tc_cursor_get(sctx *s, const tcur *c, int pos, size_t bi,
-			 ix_blocks **bk, size_t *bk_at, const uint8_t **p,
-			 size_t *len)
-{
-	uint32_t want = c->ents[bi].first, first = 0;
-	int rc;
-
-	if (!*bk) {
-		rc = pos ? ix_pos_blocks_open(s->t, c->key, c->klen, bk) :
-			   ix_blocks_open(s->t, c->key, c->klen, bk);
-		if (rc)
-			return rc;
-	}
-	rc = ix_blocks_next(*bk, *bk_at == bi && bi ? 0 : want, &first, p,
-			    len);
-	if (rc > 0)
-		return LEDE_ECORRUPT;
-	if (rc)
-		return rc;
-	*bk_at = bi + 1;
-	return first == want ? 0 : LEDE_ECORRUPT;
-}
-
 /* Decode block bi of c into docids/tfs (room for POST_BLOCK_MAX), *n
- * documents, checked against its directory entry. With bk, through
- * that LMDB cursor over c's blocks (opened on first use; *bk_at is the
- * block it is on, +1): the next block is one MDB_NEXT away, others a
- * seek. With bk NULL, by a lookup of the block's key. */
-static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
-		   size_t *bk_at, uint32_t *docids, uint32_t *tfs,
-		   unsigned *n)
+ * documents, checked against its directory entry (tfs NULL: docids
+ * only). */
+static int tc_read(sctx *s, const tcur *c, size_t bi, uint32_t *docids,
+		   uint32_t *tfs, unsigned *n)
 {
 	const post_dirent *e = &c->ents[bi];
 	const uint8_t *bp;
@@ -237,14 +201,9 @@ static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
 			return LEDE_ECORRUPT;
 		bp = c->il.blk;
 		bl = c->il.blen;
-	} else if (!bk) {
-		rc = ix_block_get(s->t, c->key, c->klen, e->first, &bp, &bl);
-		if (rc == LEDE_ENOTFOUND)
-			return LEDE_ECORRUPT;   /* directory names a block */
-		if (rc)
-			return rc;
 	} else {
-		rc = tc_cursor_get(s, c, 0, bi, bk, bk_at, &bp, &bl);
+		rc = ix_blk_get(s->t, IX_BLK_POST, c->key, c->klen, e->first,
+				&e->bl, &bp, &bl);
 		if (rc)
 			return rc;
 	}
@@ -262,7 +221,7 @@ static int tc_read(sctx *s, const tcur *c, size_t bi, ix_blocks **bk,
 static int tc_load(sctx *s, tcur *c, size_t bi)
 {
 	unsigned n;
-	int rc = tc_read(s, c, bi, &c->bk, &c->bk_at, c->docids, c->tfs, &n);
+	int rc = tc_read(s, c, bi, c->docids, c->tfs, &n);
 
 	if (rc)
 		return rc;
@@ -277,14 +236,12 @@ static int tc_load(sctx *s, tcur *c, size_t bi)
  * (a second pass over the list costs no second decode of its record). */
 static void tc_rewind(tcur *c)
 {
-	c->bk_at = 0;
 	c->bi = 0;
 	c->loaded = 0;
 	c->n = c->i = 0;
 	c->doc = 0;
 	c->sbi = 0;
 	c->pos_bi = 0;
-	c->pbk_at = 0;
 }
 
 /* First block at or after from whose last docid is >= target. */
@@ -398,10 +355,9 @@ static int tc_positions(sctx *s, tcur *c, const uint32_t **p, uint32_t *n)
 			pp = c->il.pos;
 			pl = c->il.plen;
 		} else {
-			/* a phrase's candidates often fall in consecutive
-			 * blocks, one MDB_NEXT apart */
-			rc = tc_cursor_get(s, c, 1, c->bi, &c->pbk,
-					   &c->pbk_at, &pp, &pl);
+			rc = ix_blk_get(s->t, IX_BLK_POS, c->key, c->klen,
+					c->ents[c->bi].first,
+					&c->ents[c->bi].pl, &pp, &pl);
 			if (rc)
 				return rc;
 		}
@@ -1191,7 +1147,6 @@ static int prefix_node(sctx *s, const q_node *q, node **out)
 		goto out;
 	rc = ix_cur_seek(cur, pk, pl, &k, &kl, &v, &vl);
 	while (rc == 0 && scanned < SRCH_PREFIX_SCAN) {
-		uint8_t skip[IX_TERMKEY_MAX + 1];
 		uint32_t df;
 
 		if (kl < pl || memcmp(k, pk, pl) != 0)
@@ -1207,12 +1162,6 @@ static int prefix_node(sctx *s, const q_node *q, node **out)
 				e.df = df;
 				pfx_push(h, &nh, e);
 			}
-			/* skip the term's blocks: termkey 0x01 sorts after
-			 * them and before any longer term */
-			memcpy(skip, k, kl - 1);
-			skip[kl - 1] = 1;
-			rc = ix_cur_seek(cur, skip, kl, &k, &kl, &v, &vl);
-			continue;
 		}
 		rc = ix_cur_next(cur, &k, &kl, &v, &vl);
 	}
@@ -1615,8 +1564,7 @@ static int count_bitmap(sctx *s, plan *p, uint32_t next_docid,
 				unsigned nd;
 
 				/* docids only; tc_rewind follows */
-				rc = tc_read(s, c, bi, &c->bk, &c->bk_at,
-					     c->docids, NULL, &nd);
+				rc = tc_read(s, c, bi, c->docids, NULL, &nd);
 				if (rc)
 					goto out;
 				/* ascending, the last checked against the
@@ -2044,8 +1992,6 @@ typedef struct wblk {
 	size_t bi;               /* block decoded in docids/tfs, +1 */
 	unsigned n;
 	uint32_t docids[POST_BLOCK_MAX], tfs[POST_BLOCK_MAX];
-	ix_blocks *cur;          /* LMDB cursor over the list's blocks */
-	size_t cur_at;           /* block it is on, +1 */
 } wblk;
 
 typedef struct wterm {
@@ -2066,7 +2012,7 @@ static int wblk_load(sctx *s, const tcur *c, size_t j, wblk *bk)
 
 	if (bk->bi == j + 1)
 		return 0;
-	rc = tc_read(s, c, j, &bk->cur, &bk->cur_at, bk->docids, bk->tfs,
+	rc = tc_read(s, c, j, bk->docids, bk->tfs,
 		     &bk->n);
 	if (!rc)
 		bk->bi = j + 1;
@@ -2256,15 +2202,6 @@ static double win_setup(wterm *w, node **k, size_t m, uint32_t *tfmem)
 	return gub;
 }
 
-static void win_free(wterm *w, size_t m)
-{
-	for (size_t i = 0; w && i < m; i++) {
-		ix_blocks_close(w[i].mb.cur);
-		ix_blocks_close(w[i].tb.cur);
-	}
-	free(w);
-}
-
 /* Word k's part at main tf and headline tf tt (0: none), as node_score
  * adds them, to the bit. */
 static double win_part(const sctx *s, const node *k, double tf, double tt)
@@ -2440,7 +2377,7 @@ next:
 			cand_rate = (double)(s->candidates - cand0) / ess_np;
 	}
 out:
-	win_free(w, m);
+	free(w);
 	return rc;
 }
 
@@ -2666,7 +2603,7 @@ static int run_window_and(sctx *s, plan *p, heap *hp, node **must,
 		}
 	}
 out:
-	win_free(w, m);
+	free(w);
 	return rc;
 }
 

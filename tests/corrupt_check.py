@@ -174,9 +174,8 @@ CASES = [
      and not k.startswith(b"\1"), "inline term record"),
     ("post", lambda k: k.endswith(b"\0") and k.startswith(b"\1"),
      "title term record"),
-    ("post", lambda k: not k.endswith(b"\0") and not k.startswith(b"\1"),
-     "postings block"),
-    ("pos", lambda k: True, "positions block"),
+    ("blocks", lambda k: True, "chunk of postings blocks"),
+    ("pos", lambda k: True, "chunk of positions blocks"),
     ("docs", lambda k: True, "document record"),
     ("body", lambda k: True, "body"),
     ("ids", lambda k: True, "id mapping"),
@@ -289,7 +288,7 @@ for db, want, what in CASES:
                 both)
         # searches end on their own, with a clear word when they fail
         word, docid = "market", 1
-        if db in ("post", "pos"):
+        if db == "post":
             word = term_of(key)[0]
         elif db in ("docs", "body", "lens"):
             word = docid_word(key[:4]) if db != "lens" else "uq0005"

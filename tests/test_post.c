@@ -1182,17 +1182,42 @@ static void test_pairs(void)
 	CHECK(shrunk > 100);
 }
 
+/* A random place after prev: mostly right after it, sometimes in
+ * another chunk (also an earlier one), at any offset; none (len 0)
+ * when none is set. */
+static void make_loc(post_loc *l, const post_loc *prev, int none)
+{
+	uint32_t r = rnd_range(0, 9);
+
+	memset(l, 0, sizeof(*l));
+	if (none)
+		return;
+	l->len = rnd_range(5, r == 9 ? 300000 : 400);
+	if (prev && r < 6 &&
+	    (uint64_t)prev->off + prev->len + l->len <= UINT32_MAX) {
+		l->chunk = prev->chunk;
+		l->off = prev->off + prev->len;
+		return;
+	}
+	l->chunk = r == 7 && prev && prev->chunk > 3 ? prev->chunk - 3 :
+		   rnd_range(1, r == 8 ? UINT32_MAX - 1 : 5000);
+	l->off = r == 8 ? UINT32_MAX - l->len : rnd_range(0, 65000);
+}
+
 static void make_dir(post_dirent *ents, size_t n)
 {
 	uint32_t tfs[POST_BLOCK_MAX], lens[POST_BLOCK_MAX];
 	uint64_t prev = 0;
 	size_t k;
 	unsigned i;
+	int title = rnd_range(0, 3) == 0;
 
 	for (k = 0; k < n; k++) {
 		post_dirent *e = &ents[k];
 
 		memset(e, 0, sizeof(*e));
+		make_loc(&e->bl, k ? &ents[k - 1].bl : NULL, 0);
+		make_loc(&e->pl, k ? &ents[k - 1].pl : NULL, title);
 		e->n = rnd_range(1, POST_BLOCK_MAX);
 		e->first = (uint32_t)(prev + rnd_range(1, k % 7 ? 50 : 100000));
 		e->last = e->first + (e->n - 1) + rnd_range(0, 300);
@@ -1212,7 +1237,9 @@ static int dir_equal(const post_dirent *a, const post_dirent *b, size_t n)
 
 	for (k = 0; k < n; k++) {
 		if (a[k].first != b[k].first || a[k].last != b[k].last ||
-		    a[k].n != b[k].n || a[k].npairs != b[k].npairs)
+		    a[k].n != b[k].n || a[k].npairs != b[k].npairs ||
+		    memcmp(&a[k].bl, &b[k].bl, sizeof(a[k].bl)) ||
+		    memcmp(&a[k].pl, &b[k].pl, sizeof(a[k].pl)))
 			return 0;
 		for (j = 0; j < a[k].npairs; j++)
 			if (a[k].pairs[j].tf != b[k].pairs[j].tf ||
@@ -1307,20 +1334,27 @@ static void test_term(void)
 	make_dir(bad, 2);
 	bad[0].pairs[0].tf = 0;
 	CHECK_INT(post_term_encode(1, bad, 1, top1, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[1].bl.len = 0;               /* a block with no place */
+	CHECK_INT(post_term_encode(1, bad, 2, top1, 1, &b), LEDE_EINVAL);
 	CHECK_INT(b.len, 0);
 
 	/* Decode rejects, by hand. */
 	{
 		/* df 1, nblocks 1 (<< 1, not inline): first 5,
-		 * last-first 3, n-1 3, 1 pair; a top list of 1: doc 5,
-		 * tf 1, title tf 0 */
-		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9, 1, 5, 0, 0 };
+		 * last-first 3, n-1 3, 1 pair; the block's place (10
+		 * bytes, moved: chunk 0 + 3, offset 0), no positions;
+		 * a top list of 1: doc 5, tf 1, title tf 0 */
+		uint8_t ok[] = { 1, 2, 5, 3, 3, 1, 2, 9, 21, 6, 0, 0,
+				 1, 5, 0, 0 };
 		uint8_t raw[96];
 
 		CHECK_INT(term_decode_rc(ok, sizeof(ok), &df, &got, &n), 0);
 		CHECK(n == 1 && got[0].first == 5 && got[0].last == 8 &&
 		      got[0].n == 4 && got[0].pairs[0].tf == 2 &&
-		      got[0].pairs[0].len == 9);
+		      got[0].pairs[0].len == 9 && got[0].bl.chunk == 3 &&
+		      got[0].bl.off == 0 && got[0].bl.len == 10 &&
+		      got[0].pl.len == 0);
 		free(got);
 		for (i = 0; i < sizeof(ok); i++)
 			if (term_decode_rc(ok, i, &df, &got, &n) !=
@@ -1337,7 +1371,7 @@ static void test_term(void)
 			CHECK_INT(post_term_decode_ex(raw, sizeof(ok) + 1, &df,
 						      &got, &n, &il), 0);
 			free(got);
-			CHECK(il.top == raw + 9 && il.ntop == 1 &&
+			CHECK(il.top == raw + 13 && il.ntop == 1 &&
 			      il.top_len == 4);
 			CHECK_INT(post_top_decode(il.top, il.top_len, il.ntop,
 						  tp), LEDE_ECORRUPT);
@@ -1377,23 +1411,59 @@ static void test_term(void)
 		memcpy(raw + 7, ok + 2, 6);
 		CHECK_INT(term_decode_rc(raw, 13, &df, &got, &n),
 			  LEDE_ECORRUPT);
-		/* Two entries, the second starting at the first's last. */
+		/* Two entries, the second starting at the first's last;
+		 * its block right after the first's in chunk 3. */
 		{
-			uint8_t two[] = { 2, 4, 5, 3, 0, 1, 2, 9,
-					  0, 0, 0, 1, 2, 9, 1, 5, 0, 0 };
+			uint8_t two[] = { 2, 4, 5, 3, 0, 1, 2, 9, 21, 6, 0, 0,
+					  0, 0, 0, 1, 2, 9, 20, 0,
+					  1, 5, 0, 0 };
 
 			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
 						 &n), LEDE_ECORRUPT);
-			two[8] = 1;
+			two[12] = 1;
 			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
 						 &n), 0);
-			CHECK(n == 2 && got[1].first == 9);
+			CHECK(n == 2 && got[1].first == 9 &&
+			      got[1].bl.chunk == 3 && got[1].bl.off == 10 &&
+			      got[1].bl.len == 10);
+			free(got);
+			/* a postings block of 0 bytes */
+			two[18] = 0;
+			CHECK_INT(term_decode_rc(two, sizeof(two), &df, &got,
+						 &n), LEDE_ECORRUPT);
+		}
+		/* The second block moved to chunk 3 - 4 < 0, then to 0. */
+		{
+			uint8_t mv[] = { 2, 4, 5, 3, 0, 1, 2, 9, 21, 6, 0, 0,
+					 1, 0, 0, 1, 2, 9, 21, 7, 0, 0,
+					 1, 5, 0, 0 };
+
+			CHECK_INT(term_decode_rc(mv, sizeof(mv), &df, &got,
+						 &n), LEDE_ECORRUPT);
+			mv[19] = 5;
+			CHECK_INT(term_decode_rc(mv, sizeof(mv), &df, &got,
+						 &n), 0);
+			CHECK(n == 2 && got[1].bl.chunk == 0 &&
+			      got[1].bl.off == 0 && got[1].bl.len == 10);
+			free(got);
+		}
+		/* A place whose end passes 2^32 */
+		{
+			uint8_t far[] = { 1, 2, 5, 3, 3, 1, 2, 9,
+					  21, 6, 0xfc, 0xff, 0xff, 0xff, 0x0f,
+					  0, 1, 5, 0, 0 };
+
+			CHECK_INT(term_decode_rc(far, sizeof(far), &df, &got,
+						 &n), LEDE_ECORRUPT);
+			far[10] = 0xf0;   /* offset 2^32 - 16, 10 bytes */
+			CHECK_INT(term_decode_rc(far, sizeof(far), &df, &got,
+						 &n), 0);
 			free(got);
 		}
 		/* last overflowing uint32 */
 		{
 			uint8_t ov[] = { 1, 2, 0xff, 0xff, 0xff, 0xff, 0x0f,
-					 1, 0, 1, 2, 9,
+					 1, 0, 1, 2, 9, 21, 6, 0, 0,
 					 1, 0xff, 0xff, 0xff, 0xff, 0x0f,
 					 0, 0 };
 
