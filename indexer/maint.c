@@ -1109,11 +1109,16 @@ static int chunk_sparse(const chunk_map *m, int kind, uint32_t id)
 	       m->live[kind][id] * 2 < m->size[kind][id];
 }
 
-/* After the terms are compacted: the terms with blocks in old chunks
- * more than half unused are rewritten into new ones, then every chunk
- * no directory uses goes. */
-static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
-		     uint32_t next, mt_compact_counts *cc)
+/* Which terms compact_picked rewrites: given a term's decoded record. */
+typedef int (*pick_fn)(const post_dirent *ents, size_t n, uint32_t df,
+		       const void *ctx);
+
+/* Rewrite every term whose record pick() chooses (compact_term). The
+ * terms are collected first: a rewrite moves keys under the cursor. A
+ * record that does not decode is LEDE_ECORRUPT. */
+static int compact_picked(ix_txn *t, const uint16_t *lens, uint32_t next,
+			  mt_compact_counts *cc, pick_fn pick,
+			  const void *ctx, size_t *npicked)
 {
 	tkey *todo = NULL;
 	size_t ntodo = 0, captodo = 0;
@@ -1121,10 +1126,9 @@ static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
 	const uint8_t *k, *v;
 	size_t kl, vl, tkl;
 	uint32_t first;
-	int rc = chunk_map_load(t, m);
+	int rc = ix_cur_open(t, IX_POST, &c);
 
-	if (!rc)
-		rc = ix_cur_open(t, IX_POST, &c);
+	*npicked = 0;
 	if (rc)
 		return rc;
 	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
@@ -1132,18 +1136,17 @@ static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
 		post_dirent *ents = NULL;
 		size_t n = 0;
 		uint32_t df;
-		int move = 0;
+		int want;
 
-		if (split_key(k, kl, &tkl, &first) != 0 ||
-		    post_term_decode(v, vl, &df, &ents, &n) != 0)
+		if (split_key(k, kl, &tkl, &first) != 0)
 			continue;
-		for (size_t i = 0; i < n && !move; i++)
-			move = (ents[i].bl.len &&
-				chunk_sparse(m, IX_BLK_POST, ents[i].bl.chunk)) ||
-			       (ents[i].pl.len &&
-				chunk_sparse(m, IX_BLK_POS, ents[i].pl.chunk));
+		if (post_term_decode(v, vl, &df, &ents, &n)) {
+			rc = LEDE_ECORRUPT;
+			break;
+		}
+		want = pick(ents, n, df, ctx);
 		free(ents);
-		if (!move)
+		if (!want)
 			continue;
 		if (ntodo == captodo) {
 			tkey *p = arr_grow(todo, &captodo, sizeof(*p), 1024);
@@ -1162,7 +1165,55 @@ static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
 	for (size_t i = 0; !rc && i < ntodo; i++)
 		rc = compact_term(t, todo[i].k, todo[i].len, lens, next, cc);
 	free(todo);
-	if (!rc && ntodo)
+	*npicked = ntodo;
+	return rc;
+}
+
+/* More than one block with a short one before the last, or a deleted
+ * document's posting. */
+static int pick_untidy(const post_dirent *ents, size_t n, uint32_t df,
+		       const void *unused)
+{
+	uint64_t total = 0;
+	int need = 0;
+
+	(void)unused;
+	for (size_t i = 0; i < n; i++) {
+		total += ents[i].n;
+		if (i + 1 < n && ents[i].n < POST_BLOCK_MAX)
+			need = 1;
+	}
+	return need || total != df;
+}
+
+/* A block in an old chunk more than half unused (ctx: the chunk_map). */
+static int pick_sparse(const post_dirent *ents, size_t n, uint32_t df,
+		       const void *ctx)
+{
+	const chunk_map *m = ctx;
+
+	(void)df;
+	for (size_t i = 0; i < n; i++)
+		if ((ents[i].bl.len &&
+		     chunk_sparse(m, IX_BLK_POST, ents[i].bl.chunk)) ||
+		    (ents[i].pl.len &&
+		     chunk_sparse(m, IX_BLK_POS, ents[i].pl.chunk)))
+			return 1;
+	return 0;
+}
+
+/* After the terms are compacted: the terms with blocks in old chunks
+ * more than half unused are rewritten into new ones, then every chunk
+ * no directory uses goes. */
+static int chunks_gc(ix_txn *t, chunk_map *m, const uint16_t *lens,
+		     uint32_t next, mt_compact_counts *cc)
+{
+	size_t moved = 0;
+	int rc = chunk_map_load(t, m);
+
+	if (!rc)
+		rc = compact_picked(t, lens, next, cc, pick_sparse, m, &moved);
+	if (!rc && moved)
 		rc = chunk_map_load(t, m);
 	for (int kind = 0; !rc && kind < 2; kind++) {
 		for (uint32_t id = 1; !rc && id < m->n[kind]; id++) {
@@ -1183,14 +1234,9 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 {
 	chunk_map cm;
 	ix_txn *t = NULL;
-	ix_cur *c = NULL;
 	ix_stats st;
 	uint16_t *lens = NULL;
-	tkey *todo = NULL;
-	size_t ntodo = 0, captodo = 0;
-	const uint8_t *k, *v;
-	size_t kl, vl, tkl;
-	uint32_t first;
+	size_t picked;
 	char file[4096];
 	struct stat sb;
 	int rc;
@@ -1209,56 +1255,8 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 	if (!rc)
 		rc = chunk_last(t, cm.old);
 	if (!rc)
-		rc = ix_cur_open(t, IX_POST, &c);
-	if (rc)
-		goto out;
-	/* Terms to rewrite: more than one block with a short one before the
-	 * last, or any deleted posting. Collected first: the rewrite moves
-	 * keys under the cursor. */
-	for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
-	     rc = ix_cur_next(c, &k, &kl, &v, &vl)) {
-		post_dirent *ents = NULL;
-		size_t n = 0;
-		uint32_t df;
-		uint64_t total = 0;
-		int need = 0;
-
-		if (split_key(k, kl, &tkl, &first) != 0)
-			continue;
-		if (post_term_decode(v, vl, &df, &ents, &n)) {
-			rc = LEDE_ECORRUPT;
-			break;
-		}
-		for (size_t i = 0; i < n; i++) {
-			total += ents[i].n;
-			if (i + 1 < n && ents[i].n < POST_BLOCK_MAX)
-				need = 1;
-		}
-		free(ents);
-		if (total != df)
-			need = 1;
-		if (!need)
-			continue;
-		if (ntodo == captodo) {
-			tkey *p = arr_grow(todo, &captodo, sizeof(*p), 1024);
-			if (!p) {
-				rc = LEDE_ENOMEM;
-				break;
-			}
-			todo = p;
-		}
-		memcpy(todo[ntodo].k, k, tkl);
-		todo[ntodo].len = (uint8_t)tkl;
-		ntodo++;
-	}
-	ix_cur_close(c);
-	c = NULL;
-	if (rc < 0)
-		goto out;
-	rc = 0;
-	for (size_t i = 0; !rc && i < ntodo; i++)
-		rc = compact_term(t, todo[i].k, todo[i].len, lens,
-				  st.next_docid, cc);
+		rc = compact_picked(t, lens, st.next_docid, cc, pick_untidy,
+				    NULL, &picked);
 	if (!rc)
 		rc = chunks_gc(t, &cm, lens, st.next_docid, cc);
 	/* No block holds a tombstoned document any more. */
@@ -1272,11 +1270,8 @@ int mt_compact(ix *x, mt_compact_counts *cc)
 		rc = ix_commit(t);
 		t = NULL;
 	}
-out:
-	ix_cur_close(c);
 	ix_abort(t);
 	free(lens);
-	free(todo);
 	chunk_map_free(&cm);
 	return rc;
 }
