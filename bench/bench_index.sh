@@ -67,7 +67,7 @@ run() {
 		pb / p, pos / 1e6 }'
 }
 
-echo "| corpus | docs | index s | docs/s | MB/s in | peak RSS MB | CPU s | index MB (du) | inverted MB (post+pos pages) | bytes/posting (values) | positions MB (values) |"
+echo "| corpus | docs | index s | docs/s | MB/s in | peak RSS MB | CPU s | index MB (du) | inverted MB (post+blocks+pos pages) | bytes/posting (values) | positions MB (values) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 case "$which" in
 all) run news; run syn1m ;;
