@@ -1440,6 +1440,82 @@ out:
 	tmp_remove(dir);
 }
 
+/* Compaction and the chunks. Batch 1: f0 (60 times: most of the
+ * chunks' bytes), f1 and f2 in docs 1..200, two blocks each, the
+ * second short; batch 2: g0..g19 in docs 201..400; batch 3: f0 once
+ * more (doc 401). f0 then has a short block before its last and is
+ * rewritten, with the headline word "t" of every document in both
+ * fields. That leaves batch 1's chunks mostly unused: f1 and f2 move
+ * out and they go. Batch 2's lose only t's blocks: they stay, their
+ * unused bytes shown by lede stats. Batch 3's held only rewritten
+ * blocks. One commit a batch (256 MiB). */
+static void test_compact_partial(void)
+{
+	char dir[64], body[1024];
+	ix *x = NULL;
+	bld *b = NULL;
+	bld_opts o = { 256 * MIB, 0, 0 };
+	mt_compact_counts cc;
+	mt_stats ms;
+	srch_result r;
+
+	memset(&r, 0, sizeof(r));
+	if (tmp_dir(dir, sizeof(dir))) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	REQ(ix_open(dir, IX_CREATE, NULL, &x));
+	for (int batch = 0; batch < 3; batch++) {
+		unsigned lo = batch == 0 ? 1 : batch == 1 ? 201 : 401;
+		unsigned hi = batch == 0 ? 200 : batch == 1 ? 400 : 401;
+
+		REQ(bld_new(x, &o, &b));
+		for (unsigned i = lo; i <= hi; i++) {
+			char id[16];
+			int n = 0;
+
+			snprintf(id, sizeof(id), "p%u", i);
+			for (int w = 0; w < (batch == 2 ? 1 :
+					     batch == 1 ? 20 : 3); w++)
+				for (int k = 0; k < (batch == 0 && w == 0 ?
+						     60 : 1); k++)
+					n += snprintf(body + n,
+						      sizeof(body) - (size_t)n,
+						      "%c%d ",
+						      batch == 1 ? 'g' : 'f', w);
+			REQ(add_doc(b, id, "t", body, 0));
+		}
+		REQ(bld_commit(b));
+		bld_free(b);
+		b = NULL;
+	}
+	CHECK_INT(chunk_count(x), 6);
+	REQ(mt_compact(x, &cc));
+	CHECK_INT(cc.terms, 3 + 2);      /* f0, t, title:t; f1, f2 */
+	CHECK_INT(cc.chunks_freed, 4);   /* batches 1 and 3, both kinds */
+	CHECK_INT(chunk_count(x), 4);    /* batch 2's and the new ones */
+	CHECK_INT(check_problems(x), 0);
+	REQ(mt_stats_get(x, &ms));
+	/* t's old blocks in batch 2's chunks: unused, not freed */
+	CHECK(ms.chunk_bytes > ms.chunk_used);
+	CHECK(ms.chunk_bytes - ms.chunk_used < ms.chunk_bytes / 4);
+	CHECK_INT(search(x, "f0", 1000, 0, &r), 0);
+	CHECK_INT(r.total, 201);
+	srch_result_release(&r);
+	CHECK_INT(search(x, "\"f0 f1\"", 1000, 0, &r), 0);
+	CHECK_INT(r.total, 200);
+	srch_result_release(&r);
+	/* Again: nothing to rewrite, nothing to free. */
+	REQ(mt_compact(x, &cc));
+	CHECK_INT(cc.terms, 0);
+	CHECK_INT(cc.chunks_freed, 0);
+out:
+	srch_result_release(&r);
+	bld_free(b);
+	ix_close(x);
+	tmp_remove(dir);
+}
+
 /* ---- 9. BM25 by hand ---- */
 
 static void test_bm25(void)
@@ -1816,6 +1892,7 @@ int main(void)
 	test_check_lens();
 	test_check_post();
 	test_compact();
+	test_compact_partial();
 	test_bm25();
 	test_xid();
 	return t_done("test_ix");
