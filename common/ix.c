@@ -1467,7 +1467,8 @@ int ix_blk_put(ix_txn *t, int kind, const char *tk, size_t tklen,
 	int rc;
 
 	if (!t->write || (kind != IX_BLK_POST && kind != IX_BLK_POS) ||
-	    tklen == 0 || tklen > IX_TERMKEY_MAX || len > UINT32_MAX / 2)
+	    tklen == 0 || tklen > IX_TERMKEY_MAX ||
+	    len > POST_LOC_LEN_MAX - IX_SUM_BYTES)
 		return LEDE_EINVAL;
 	w = &t->cw[kind];
 	if (!w->id) {

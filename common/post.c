@@ -869,15 +869,19 @@ static int loc_put(buf *out, const post_loc *l, post_loc *prev)
 	return rc;
 }
 
-/* The loc after prev; LEDE_ECORRUPT if malformed or past 32 bits. */
-static int loc_get(const uint8_t **p, const uint8_t *end, post_loc *l,
-		   post_loc *prev)
+/* The loc after prev; LEDE_ECORRUPT if malformed or past 32 bits. Most
+ * are one or two bytes: a block right after the term's previous one
+ * (every directory entry of a long list, decoded by each query). */
+static inline int loc_get(const uint8_t **p, const uint8_t *end,
+			  post_loc *l, post_loc *prev)
 {
-	uint64_t x, c, o;
+	uint64_t c, o;
+	uint32_t x;
 
-	if (varint_get(p, end, &x) || (x >> 1) > UINT32_MAX)
+	/* len < 2^31 (term_encode checks), so len << 1 | moved fits */
+	if (varint_get32_fast(p, end, &x))
 		return LEDE_ECORRUPT;
-	l->len = (uint32_t)(x >> 1);
+	l->len = x >> 1;
 	if (x & 1) {
 		int64_t d;
 
@@ -913,6 +917,8 @@ static int term_encode(uint32_t df, const post_dirent *ents, size_t n,
 	for (i = 0; i < n; i++) {
 		if (!dirent_ok(&ents[i], prev, i == 0) ||
 		    (!inl && (ents[i].bl.len == 0 ||
+			      ents[i].bl.len > POST_LOC_LEN_MAX ||
+			      ents[i].pl.len > POST_LOC_LEN_MAX ||
 			      (uint64_t)ents[i].bl.off + ents[i].bl.len >
 			      UINT32_MAX ||
 			      (uint64_t)ents[i].pl.off + ents[i].pl.len >

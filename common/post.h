@@ -104,7 +104,8 @@
  *     this record (chunk 0, off 0, len 0 before the first):
  *        varint len << 1 | moved   len: the block's bytes in its chunk,
  *                                  its 4-byte checksum included (0: no
- *                                  block, a title term's positions)
+ *                                  block, a title term's positions),
+ *                                  below 2^31
  *        if moved:  varint zigzag(chunk - prev chunk), varint off
  *        else:      chunk = prev chunk, off = prev off + prev len
  *     so the blocks of one term written one after the other in a chunk
@@ -169,6 +170,7 @@ typedef struct post_pair {
 typedef struct post_loc {
 	uint32_t chunk, off, len;
 } post_loc;
+#define POST_LOC_LEN_MAX (UINT32_MAX >> 1)   /* len << 1 fits 32 bits */
 
 typedef struct post_dirent {
 	uint32_t first;          /* first docid of the block */

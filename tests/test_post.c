@@ -1337,6 +1337,18 @@ static void test_term(void)
 	make_dir(bad, 2);
 	bad[1].bl.len = 0;               /* a block with no place */
 	CHECK_INT(post_term_encode(1, bad, 2, top1, 1, &b), LEDE_EINVAL);
+	make_dir(bad, 2);
+	bad[1].pl.len = POST_LOC_LEN_MAX + 1;   /* 2 GiB of positions */
+	bad[1].pl.off = 0;
+	CHECK_INT(post_term_encode(1, bad, 2, top1, 1, &b), LEDE_EINVAL);
+	bad[1].pl.len = POST_LOC_LEN_MAX;       /* the most there may be */
+	buf_clear(&b);
+	CHECK_INT(post_term_encode(1, bad, 2, top1, 1, &b), 0);
+	CHECK_INT(term_decode_rc(b.data, b.len, &df, &got, &n), 0);
+	CHECK(n == 2 && got[1].pl.len == POST_LOC_LEN_MAX);
+	free(got);
+	got = NULL;
+	buf_clear(&b);
 	CHECK_INT(b.len, 0);
 
 	/* Decode rejects, by hand. */
