@@ -38,13 +38,16 @@ int mt_check(ix *x, FILE *out, uint64_t *problems) LEDE_WUR;
 typedef struct mt_compact_counts {
 	uint64_t terms, blocks_before, blocks_after, dropped;
 	uint64_t chunks_freed, chunk_bytes_freed;
+	uint64_t bytes;          /* blocks and records written */
 } mt_compact_counts;
 
-/* In one write transaction: rewrite every term whose blocks are not all
- * full or hold deleted documents' postings, as full blocks of live
- * postings; then rewrite the terms with blocks in chunks more than half
- * unused, and delete the chunks no term uses (ix.h). Readers keep their
- * snapshot meanwhile. */
+/* Rewrite every term whose blocks are not all full or hold deleted
+ * documents' postings, as full blocks of live postings; then rewrite the
+ * terms with blocks in chunks more than half unused, and delete the
+ * chunks no term uses (ix.h). In transactions of about 64 MB each, whole
+ * terms in each (so memory stays bounded whatever the index); the last
+ * frees the chunks and the tombstones' lengths. Searches go on; a
+ * killed compaction leaves a sound index, partly compacted. */
 int mt_compact(ix *x, mt_compact_counts *c) LEDE_WUR;
 
 #endif
