@@ -1391,7 +1391,7 @@ int ix_term_get(ix_txn *t, const char *tk, size_t tklen,
 
 /* ---- blocks in chunks ------------------------------------------------ */
 
-static int chunk_dbi(int kind)
+int ix_blk_dbi(int kind)
 {
 	return kind == IX_BLK_POS ? IX_POS : IX_BLK;
 }
@@ -1420,7 +1420,7 @@ static int chunk_flush(ix_txn *t, int kind)
 	u32be_put(k, w->id);
 	val.mv_size = w->len;
 	val.mv_data = NULL;
-	rc = mdb_put(t->txn, t->x->dbi[chunk_dbi(kind)], &key, &val,
+	rc = mdb_put(t->txn, t->x->dbi[ix_blk_dbi(kind)], &key, &val,
 		     MDB_APPEND | MDB_RESERVE);
 	if (rc)
 		return lmdb_fail(t->x, rc, "cannot write");
@@ -1435,7 +1435,7 @@ static int chunk_next_id(ix_txn *t, int kind, uint32_t *id)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc = mdb_cursor_open(t->txn, t->x->dbi[chunk_dbi(kind)], &c);
+	int rc = mdb_cursor_open(t->txn, t->x->dbi[ix_blk_dbi(kind)], &c);
 
 	if (rc)
 		return lmdb_fail(t->x, rc, "cannot open cursor");
@@ -1449,7 +1449,7 @@ static int chunk_next_id(ix_txn *t, int kind, uint32_t *id)
 		return lmdb_fail(t->x, rc, "cannot read");
 	if (k.mv_size != 4 || u32be_get(k.mv_data) == UINT32_MAX) {
 		snprintf(damage, sizeof(damage), "table '%s': a chunk key "
-			 "of %zu bytes", dbi_names[chunk_dbi(kind)],
+			 "of %zu bytes", dbi_names[ix_blk_dbi(kind)],
 			 k.mv_size);
 		return LEDE_ECORRUPT;
 	}
@@ -1507,6 +1507,25 @@ int ix_blk_put(ix_txn *t, int kind, const char *tk, size_t tklen,
 	return 0;
 }
 
+int ix_blks_put(ix_txn *t, const char *tk, size_t tklen, size_t nb,
+		const uint8_t *blocks, const size_t *boff,
+		const uint8_t *posblk, const size_t *poff, post_dirent *ents)
+{
+	for (size_t i = 0; i < nb; i++) {
+		int rc = ix_blk_put(t, IX_BLK_POST, tk, tklen, ents[i].first,
+				    blocks + boff[i], boff[i + 1] - boff[i],
+				    &ents[i].bl);
+
+		if (!rc && posblk)
+			rc = ix_blk_put(t, IX_BLK_POS, tk, tklen,
+					ents[i].first, posblk + poff[i],
+					poff[i + 1] - poff[i], &ents[i].pl);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Chunk id of kind: the open one's bytes, or the table's value. */
 static int chunk_find(ix_txn *t, int kind, uint32_t id, const uint8_t **v,
 		      size_t *n)
@@ -1527,11 +1546,11 @@ static int chunk_find(ix_txn *t, int kind, uint32_t id, const uint8_t **v,
 		return 0;
 	}
 	u32be_put(k, id);
-	rc = mdb_get(t->txn, t->x->dbi[chunk_dbi(kind)], &key, &val);
+	rc = mdb_get(t->txn, t->x->dbi[ix_blk_dbi(kind)], &key, &val);
 	if (rc == MDB_NOTFOUND) {
 		snprintf(damage, sizeof(damage), "table '%s': chunk %u, "
 			 "which a term's directory names, is missing (corrupt)",
-			 dbi_names[chunk_dbi(kind)], id);
+			 dbi_names[ix_blk_dbi(kind)], id);
 		return LEDE_ECORRUPT;
 	}
 	if (rc)
@@ -1583,7 +1602,7 @@ int ix_blk_get(ix_txn *t, int kind, const char *tk, size_t tklen,
 	    loc->len > cn - loc->off) {
 		snprintf(damage, sizeof(damage), "table '%s': the block's "
 			 "place (%u bytes at %u) is outside chunk %u (%zu "
-			 "bytes): corrupt", dbi_names[chunk_dbi(kind)],
+			 "bytes): corrupt", dbi_names[ix_blk_dbi(kind)],
 			 loc->len, loc->off, loc->chunk, cn);
 		return LEDE_ECORRUPT;
 	}
@@ -1599,7 +1618,7 @@ int ix_blk_get(ix_txn *t, int kind, const char *tk, size_t tklen,
 		MDB_val k = { kl, key };
 		size_t dl;
 
-		note_damage(chunk_dbi(kind), &k);
+		note_damage(ix_blk_dbi(kind), &k);
 		dl = strlen(damage);
 		snprintf(damage + dl, sizeof(damage) - dl, " (chunk %u): "
 			 "fails its checksum", loc->chunk);

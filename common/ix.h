@@ -274,6 +274,16 @@ enum { IX_BLK_POST, IX_BLK_POS };
 int ix_blk_put(ix_txn *t, int kind, const char *tk, size_t tklen,
 	       uint32_t first, const void *v, size_t len,
 	       post_loc *loc) LEDE_WUR;
+/* Blocks 0..nb-1 of one term through ix_blk_put: postings block i is
+ * blocks[boff[i] .. boff[i + 1]), its positions posblk[poff[i] ..
+ * poff[i + 1]) (posblk NULL: none, a title term); ents[i].first is its
+ * first docid, and ents[i].bl and .pl get the places. */
+int ix_blks_put(ix_txn *t, const char *tk, size_t tklen, size_t nb,
+		const uint8_t *blocks, const size_t *boff,
+		const uint8_t *posblk, const size_t *poff,
+		post_dirent *ents) LEDE_WUR;
+/* The table of a kind's chunks: IX_BLK or IX_POS. */
+int ix_blk_dbi(int kind);
 /* The block at loc (without its checksum), *p valid until the txn
  * ends or writes. A loc outside its chunk, a missing chunk or a
  * checksum that does not match is LEDE_ECORRUPT (ix_damage() says

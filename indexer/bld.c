@@ -1929,6 +1929,9 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 			 * its positions go into chunks. Copy first: the
 			 * record may sit on a page this transaction already
 			 * changed, which a put can rearrange. */
+			size_t boff[2] = { 0, il.blen };
+			size_t poff[2] = { 0, il.plen };
+
 			buf_clear(&f->rec);
 			rc = buf_add(&f->rec, il.blk, il.blen);
 			if (!rc)
@@ -1936,14 +1939,10 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 			if (!rc && old_n != 1)
 				rc = LEDE_ECORRUPT;
 			if (!rc)
-				rc = ix_blk_put(b->txn, IX_BLK_POST, tk, tkl,
-						old[0].first, f->rec.data,
-						il.blen, &old[0].bl);
-			if (!rc && has_pos)
-				rc = ix_blk_put(b->txn, IX_BLK_POS, tk, tkl,
-						old[0].first,
-						f->rec.data + il.blen, il.plen,
-						&old[0].pl);
+				rc = ix_blks_put(b->txn, tk, tkl, 1,
+						 f->rec.data, boff,
+						 has_pos ? f->rec.data +
+						 il.blen : NULL, poff, old);
 			if (rc) {
 				free(old);
 				return rc;
@@ -1981,19 +1980,11 @@ static int flush_term(bld *b, const char *tk, size_t tkl, int has_pos,
 			      f->rec.data, f->rec.len, flags);
 	}
 	/* The blocks first: the record holds where they went. */
-	for (size_t i = 0; i < nb; i++) {
-		post_dirent *e = &f->ents[old_n + i];
-
-		rc = ix_blk_put(b->txn, IX_BLK_POST, tk, tkl, e->first,
-				f->blocks.data + f->boff[i],
-				f->boff[i + 1] - f->boff[i], &e->bl);
-		if (!rc && has_pos)
-			rc = ix_blk_put(b->txn, IX_BLK_POS, tk, tkl, e->first,
-					f->posblk.data + f->poff[i],
-					f->poff[i + 1] - f->poff[i], &e->pl);
-		if (rc)
-			return rc;
-	}
+	rc = ix_blks_put(b->txn, tk, tkl, nb, f->blocks.data, f->boff,
+			 has_pos ? f->posblk.data : NULL, f->poff,
+			 f->ents + old_n);
+	if (rc)
+		return rc;
 	post_topacc_finish(&f->top);
 	rc = post_term_encode(df, f->ents, f->nents, f->top.v, f->top.n,
 			      &f->rec);
@@ -2267,10 +2258,6 @@ static int merge_passes(bld *b)
 	return 0;
 }
 
-/* The records of the runs' smallest key, decoded and encoded into f:
- * all the work of a term but its writes; with f NULL the runs only move
- * past them (another encoder's term). 0 with *got 0 when every run is
- * at its end. */
 /* The term's last blocks into f (fb_encode). Into an empty index, where
  * flush_term finds no old record, its top list is finished here too: on
  * an encoder thread rather than the writer, when there are encoders. */
@@ -2283,6 +2270,10 @@ static int fb_end(const bld *b, flushbuf *f, int has_pos)
 	return rc;
 }
 
+/* The records of the runs' smallest key, decoded and encoded into f:
+ * all the work of a term but its writes; with f NULL the runs only move
+ * past them (another encoder's term). 0 with *got 0 when every run is
+ * at its end. */
 static int merge_next(bld *b, run_rd *rd, unsigned n, flushbuf *f,
 		      char *key, size_t *kl, int *has_pos, int *got)
 {

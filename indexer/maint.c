@@ -954,18 +954,10 @@ static int compact_term(ix_txn *t, const uint8_t *tk, size_t tkl,
 		/* One block goes inline in the record, more into new
 		 * chunks (the old ones go when nothing else uses them:
 		 * chunks_gc). */
-		for (size_t i = 0; !rc && nb > 1 && i < nb; i++) {
-			post_dirent *e = &nents_arr[i];
-
-			rc = ix_blk_put(t, IX_BLK_POST, (const char *)tk, tkl,
-					e->first, blk.data + boff[i],
-					boff[i + 1] - boff[i], &e->bl);
-			if (!rc && has_pos)
-				rc = ix_blk_put(t, IX_BLK_POS,
-						(const char *)tk, tkl, e->first,
-						pblk.data + poff[i],
-						poff[i + 1] - poff[i], &e->pl);
-		}
+		if (!rc && nb > 1)
+			rc = ix_blks_put(t, (const char *)tk, tkl, nb, blk.data,
+					 boff, has_pos ? pblk.data : NULL,
+					 poff, nents_arr);
 		if (rc)
 			goto out;
 		buf_clear(&rec);
@@ -1019,11 +1011,6 @@ static void chunk_map_free(chunk_map *m)
 	}
 }
 
-static int chunk_dbi_of(int kind)
-{
-	return kind == IX_BLK_POS ? IX_POS : IX_BLK;
-}
-
 /* The largest chunk id of each kind, 0 for none. */
 static int chunk_last(ix_txn *t, uint32_t last[2])
 {
@@ -1031,7 +1018,7 @@ static int chunk_last(ix_txn *t, uint32_t last[2])
 		ix_cur *c = NULL;
 		const uint8_t *key;
 		size_t kl;
-		int rc = ix_cur_open(t, chunk_dbi_of(k), &c);
+		int rc = ix_cur_open(t, ix_blk_dbi(k), &c);
 
 		last[k] = 0;
 		if (rc)
@@ -1066,7 +1053,7 @@ static int chunk_map_load(ix_txn *t, chunk_map *m)
 		m->live[i] = calloc(m->n[i], sizeof(*m->live[i]));
 		if (!m->size[i] || !m->live[i])
 			return LEDE_ENOMEM;
-		rc = ix_cur_open(t, chunk_dbi_of(i), &c);
+		rc = ix_cur_open(t, ix_blk_dbi(i), &c);
 		if (rc)
 			return rc;
 		for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
@@ -1260,7 +1247,7 @@ static int chunks_gc(ix *x, ix_txn **tp, chunk_map *m, const uint16_t *lens,
 			if (m->live[kind][id] || !m->size[kind][id])
 				continue;
 			u32be_put(key, id);
-			rc = ix_del(*tp, chunk_dbi_of(kind), key, 4);
+			rc = ix_del(*tp, ix_blk_dbi(kind), key, 4);
 			cc->chunks_freed++;
 			cc->chunk_bytes_freed += m->size[kind][id];
 		}
