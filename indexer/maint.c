@@ -142,10 +142,13 @@ int mt_stats_get(ix *x, mt_stats *s)
 	ix_cur_close(c);
 	c = NULL;
 	for (int i = 0; !rc && i < 2; i++) {
-		rc = ix_cur_open(t, i ? IX_POS : IX_BLK, &c);
-		for (int r = rc ? 1 : ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl);
-		     r == 0; r = ix_cur_next(c, &k, &kl, &v, &vl))
+		rc = ix_cur_open(t, ix_blk_dbi(i), &c);
+		if (rc)
+			break;
+		for (rc = ix_cur_seek(c, NULL, 0, &k, &kl, &v, &vl); rc == 0;
+		     rc = ix_cur_next(c, &k, &kl, &v, &vl))
 			s->chunk_bytes += vl;
+		rc = rc < 0 ? rc : 0;
 		ix_cur_close(c);
 		c = NULL;
 	}
